@@ -1,0 +1,2 @@
+// The codecs layer: the document wire codec and hardware formats (no sockets here).
+export * from "./wire.js";

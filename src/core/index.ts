@@ -1,0 +1,9 @@
+// The core layer's public surface: documents, errors, arrays, queues, the state table, run factories. No I/O.
+export * from "./errors.js";
+export * from "./ndarray.js";
+export * from "./documents.js";
+export * from "./states.js";
+export * from "./queue.js";
+export * from "./run-factory.js";
+export * from "./counters.js";
+export * from "./logger.js";
