@@ -1,6 +1,6 @@
 // The component contract: a definition (type, params schema, factory) and the hooks the framework calls.
 import type { ZodType } from "zod";
-import type { Counters, FieldSpec, Logger, RunInfo, StreamFactory } from "../core/index.js";
+import type { Counters, FieldSpec, Logger, RunInfo, StopReport, StreamFactory } from "../core/index.js";
 import type { InprocBus } from "../transport/index.js";
 
 /** What every component receives from the runtime. */
@@ -55,7 +55,7 @@ export interface ComponentHooks {
   pause?(ctx: ComponentContext): Promise<void> | void;
   resume?(ctx: ComponentContext): Promise<void> | void;
   /** The run ends: stop producing and flush; resolve once everything of this run is published/written. */
-  stop?(ctx: ComponentContext): Promise<void> | void;
+  stop?(ctx: ComponentContext): Promise<void | StopReport> | void | StopReport;
   /** Leave ERROR: release what the failed run held. */
   reset?(ctx: ComponentContext): Promise<void> | void;
   /** Named operator actions. */

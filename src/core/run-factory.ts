@@ -167,3 +167,18 @@ export class StreamFactory {
     }
   }
 }
+
+/** A file a run wrote, as the storage layer reports it to the run catalog. */
+export interface RunFile {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly component?: string;
+  /** Events per stream in this file. */
+  readonly counts?: Record<string, number>;
+}
+
+/** What a component may report when its stop hook ends (recorded in the run catalog). */
+export interface StopReport {
+  readonly files?: RunFile[];
+}
