@@ -33,6 +33,11 @@ export interface ComponentContext {
   fail(reason: string, cause?: unknown): void;
   /** Raises (or clears, with active=false) an alarm shown to the operator. */
   alarm(id: string, severity: "info" | "warning" | "error", message: string, active?: boolean): void;
+  /**
+   * Asks run control to pause, stop or abort the current run with a reason (quality rules, watchdogs of an
+   * instrument); the reason is recorded in the run-stop document. Does nothing outside a run.
+   */
+  request(command: "pause" | "stop" | "abort", reason: string): void;
 }
 
 /** A named operation an operator can call on a component, with typed params, reporting progress. */
@@ -76,6 +81,12 @@ export interface ComponentHooks {
 export interface ComponentDef<P = unknown> {
   readonly type: string;
   readonly description: string;
+  /**
+   * Where it sits in the data flow; sets hook order. Sinks start first and stop last (they are stopped after
+   * the run-stop document is published, so they can finalise files with it); sources start last and stop
+   * first. Default `stage`.
+   */
+  readonly role?: "source" | "stage" | "sink";
   readonly params: ZodType<P>;
   create(params: P, ctx: ComponentContext): ComponentHooks | Promise<ComponentHooks>;
 }
