@@ -1,0 +1,172 @@
+// TARGET-C slow-signal readouts (CHEC-S): 144-byte big-endian records decoded into columnar batches, and encoded for the simulator.
+import { ErrorCode, HutchError } from "../core/index.js";
+
+/** Bytes of one readout: u64 timestamp_ns, u16[32] adc, u64 aux_timestamp_ns, u16[32] adc (big-endian). */
+export const TARGET_C_READOUT_BYTES = 144;
+/** Pixels of one TARGET-C module (two halves of 32, one per timestamp). */
+export const TARGET_C_PIXELS = 64;
+/** Millivolts per ADC count, applied after the offset-binary flip. */
+export const TARGET_C_MV_PER_COUNT = 0.0763;
+/** Largest datagram an IPv4 UDP socket can carry (65507 bytes): at most 454 readouts. */
+export const TARGET_C_MAX_READOUTS = Math.floor(65507 / TARGET_C_READOUT_BYTES);
+
+const HALF = TARGET_C_PIXELS / 2;
+/** Offsets inside one readout. */
+const OFF_TS = 0;
+const OFF_ADC0 = 8;
+const OFF_AUX = 8 + 2 * HALF;
+const OFF_ADC1 = OFF_AUX + 8;
+
+/**
+ * ADC word to mV: flip the top bit (offset binary), then x 0.0763 mV/count.
+ * @example adcToMv(0x8000) // 0; adcToMv(0x8001) // 0.0763
+ */
+export function adcToMv(word: number): number {
+  return (word ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+}
+
+/**
+ * mV to the ADC word that decodes closest to it (clamped to the 16-bit range); the simulator's inverse of `adcToMv`.
+ * @example mvToAdc(0.0763) // 0x8001
+ */
+export function mvToAdc(mv: number): number {
+  const counts = Math.min(0xffff, Math.max(0, Math.round(mv / TARGET_C_MV_PER_COUNT)));
+  return counts ^ 0x8000;
+}
+
+/** Lookup table word -> mV (as float32), 256 KiB, so decoding is one load per pixel. */
+const MV_TABLE = (() => {
+  const t = new Float32Array(65536);
+  for (let w = 0; w < 65536; w++) t[w] = adcToMv(w);
+  return t;
+})();
+
+/** Why a datagram of `byteLength` bytes cannot hold readouts, or undefined when it can. */
+export function datagramLengthProblem(byteLength: number): string | undefined {
+  if (byteLength === 0) return "empty datagram";
+  if (byteLength % TARGET_C_READOUT_BYTES !== 0) {
+    return `length ${byteLength} bytes is not a multiple of ${TARGET_C_READOUT_BYTES} (one readout)`;
+  }
+  return undefined;
+}
+
+/**
+ * A reusable columnar batch of decoded readouts: row i has `module[i]`, `timestampNs[i]`, `auxTimestampNs[i]`
+ * and 64 mV values at `mv[i*64 .. i*64+63]`. Allocated once; `clear()` makes it empty again.
+ */
+export class ReadoutBatch {
+  /** Rows filled. */
+  n = 0;
+  readonly module: Uint16Array;
+  readonly timestampNs: BigUint64Array;
+  readonly auxTimestampNs: BigUint64Array;
+  readonly mv: Float32Array;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new HutchError(
+        ErrorCode.Validation,
+        `readout batch capacity must be an integer >= 1, got ${capacity}`,
+      );
+    }
+    this.module = new Uint16Array(capacity);
+    this.timestampNs = new BigUint64Array(capacity);
+    this.auxTimestampNs = new BigUint64Array(capacity);
+    this.mv = new Float32Array(capacity * TARGET_C_PIXELS);
+  }
+
+  /** Rows still free. */
+  get free(): number {
+    return this.capacity - this.n;
+  }
+
+  clear(): void {
+    this.n = 0;
+  }
+}
+
+/** Accepted timestamp range (inclusive, ns); readouts outside it are skipped as impossible. */
+export interface TimestampBounds {
+  readonly minNs: bigint;
+  readonly maxNs: bigint;
+}
+
+/** Bounds that accept every timestamp except 0. */
+export const ANY_NONZERO_TIMESTAMP: TimestampBounds = { minNs: 1n, maxNs: 0xffff_ffff_ffff_ffffn };
+
+/**
+ * Appends the readouts of one datagram from `module` to `batch`, skipping readouts whose main or aux timestamp
+ * lies outside `bounds`. Returns the rows appended; `byteLength / 144 - returned` readouts were skipped.
+ * Throws HUTCH_ERR_WIRE when the length is not a multiple of 144 (check `datagramLengthProblem` first) and
+ * HUTCH_ERR_OVERFLOW when the batch lacks room (check `batch.free`).
+ * @example const n = decodeReadouts(msg, 5, batch, ANY_NONZERO_TIMESTAMP);
+ */
+export function decodeReadouts(
+  bytes: Buffer,
+  module: number,
+  batch: ReadoutBatch,
+  bounds: TimestampBounds = ANY_NONZERO_TIMESTAMP,
+): number {
+  const problem = datagramLengthProblem(bytes.byteLength);
+  if (problem) throw new HutchError(ErrorCode.Wire, `TARGET-C datagram: ${problem}`);
+  const count = bytes.byteLength / TARGET_C_READOUT_BYTES;
+  if (count > batch.free) {
+    throw new HutchError(
+      ErrorCode.Overflow,
+      `TARGET-C datagram of ${count} readouts does not fit a batch with ${batch.free} free rows`,
+    );
+  }
+  const { minNs, maxNs } = bounds;
+  const mv = batch.mv;
+  let row = batch.n;
+  for (let r = 0; r < count; r++) {
+    const base = r * TARGET_C_READOUT_BYTES;
+    const ts = bytes.readBigUInt64BE(base + OFF_TS);
+    const aux = bytes.readBigUInt64BE(base + OFF_AUX);
+    if (ts < minNs || ts > maxNs || aux < minNs || aux > maxNs) continue;
+    batch.module[row] = module;
+    batch.timestampNs[row] = ts;
+    batch.auxTimestampNs[row] = aux;
+    let o = row * TARGET_C_PIXELS;
+    let p = base + OFF_ADC0;
+    for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
+    p = base + OFF_ADC1;
+    for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
+    row++;
+  }
+  const appended = row - batch.n;
+  batch.n = row;
+  return appended;
+}
+
+/**
+ * Writes one readout at `offset` of `target`: timestamps in ns and 64 raw ADC words (pixels 0-31 follow the
+ * main timestamp, 32-63 the aux one). Used by the simulator and tests.
+ * @example encodeReadout(buf, 0, 1_700_000_000_000_000_000n, 1_700_000_000_000_000_000n, words);
+ */
+export function encodeReadout(
+  target: Buffer,
+  offset: number,
+  timestampNs: bigint,
+  auxTimestampNs: bigint,
+  adcWords: ArrayLike<number>,
+): void {
+  if (adcWords.length !== TARGET_C_PIXELS) {
+    throw new HutchError(
+      ErrorCode.Validation,
+      `a readout has ${TARGET_C_PIXELS} ADC words, got ${adcWords.length}`,
+    );
+  }
+  if (offset < 0 || offset + TARGET_C_READOUT_BYTES > target.byteLength) {
+    throw new HutchError(
+      ErrorCode.Overflow,
+      `readout at byte ${offset} does not fit ${target.byteLength} bytes`,
+    );
+  }
+  target.writeBigUInt64BE(timestampNs, offset + OFF_TS);
+  target.writeBigUInt64BE(auxTimestampNs, offset + OFF_AUX);
+  for (let i = 0; i < HALF; i++) {
+    target.writeUInt16BE(adcWords[i]! & 0xffff, offset + OFF_ADC0 + 2 * i);
+    target.writeUInt16BE(adcWords[HALF + i]! & 0xffff, offset + OFF_ADC1 + 2 * i);
+  }
+}
