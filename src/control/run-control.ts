@@ -1,0 +1,564 @@
+// The run-control core: registry, state machine, runs and their documents, catalog, lost components, watchdogs.
+import {
+  ErrorCode,
+  HutchError,
+  RunFactory,
+  allowedCommands,
+  lowestState,
+  nowSec,
+  toHutchError,
+  transitionFor,
+  type Command,
+  type Document,
+  type ExitStatus,
+  type Log,
+  type LogLevel,
+  type RunFile,
+  type RunState,
+  type StopReport,
+} from "../core/index.js";
+import type { ComponentToCore, CoreToComponent, Link } from "../component/index.js";
+import type { InprocBus } from "../transport/index.js";
+import type { CallOptions, CatalogEntry, OperatorApi, Progress, SystemStatus } from "./api-types.js";
+import { RunCatalog } from "./catalog.js";
+import { DEFAULT_CALL_TIMEOUT_MS, progressOf } from "./progress.js";
+import { ComponentEntry } from "./registry.js";
+import { Watchdogs, type WatchdogSpec } from "./watchdogs.js";
+
+/** Options of the core, from the instrument file's `core:` section. */
+export interface RunControlOptions {
+  readonly instrument: string;
+  readonly bus: InprocBus;
+  readonly dataDir: string;
+  /** The instrument file as loaded; recorded in every run-start with the run's overrides. */
+  readonly config: Record<string, unknown>;
+  /** A component is lost after this long without a heartbeat (default 1500 ms = 5 missed beats). */
+  readonly lostAfterMs?: number;
+  /** Time a hook may take on each component (default 10 s). */
+  readonly hookTimeoutMs?: number;
+  /** What a lost or failed component does to a run: end it in ERROR (default) or pause it. */
+  readonly onComponentFault?: "error" | "pause";
+  readonly watchdogs?: readonly WatchdogSpec[];
+  /** Components the file declares: the system is not READY until they have registered. */
+  readonly expected?: readonly string[];
+  readonly now?: () => number;
+}
+
+interface ActiveRun {
+  readonly factory: RunFactory;
+  readonly startedAtMs: number;
+}
+
+const ROLE_ORDER = { sink: 0, stage: 1, source: 2 } as const;
+
+/**
+ * One core per instrument. Owns the transitions (table in core/states.ts); components only implement hooks.
+ * Implements the OperatorApi in-process; `serveControl` exposes it and the component protocol over ZeroMQ.
+ */
+export class RunControl implements OperatorApi {
+  readonly catalog: RunCatalog;
+  private readonly components = new Map<string, ComponentEntry>();
+  private coreState: RunState = "STOP";
+  private reason: string | undefined;
+  private runConfig: Record<string, unknown> = {};
+  private active: ActiveRun | undefined;
+  private lastSystem: RunState = "STOP";
+  private readonly logRing: Log[] = [];
+  private busy: Promise<unknown> = Promise.resolve();
+  private readonly timer: NodeJS.Timeout;
+  private readonly untap: () => void;
+  private readonly watchdogs: Watchdogs;
+  private lastMetricMs = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: RunControlOptions) {
+    this.now = opts.now ?? Date.now;
+    this.catalog = new RunCatalog(opts.dataDir);
+    this.watchdogs = new Watchdogs(opts.watchdogs ?? [], this.now, (reason, action) =>
+      this.fault(reason, action),
+    );
+    this.untap = opts.bus.tap(`${opts.instrument}/`, ({ doc }) => this.observe(doc));
+    this.timer = setInterval(() => this.tick(), 100);
+    this.timer.unref?.();
+  }
+
+  /** Accepts a component connection (in-process link or a ZeroMQ peer). */
+  attach(link: Link<CoreToComponent, ComponentToCore>): void {
+    let entry: ComponentEntry | undefined;
+    link.onMessage((m) => {
+      if (m.t === "hello") {
+        const old = this.components.get(m.name);
+        if (old && !old.lost && old.link !== link) {
+          this.log(
+            "warn",
+            "core",
+            `component '${m.name}' registered again; the older connection is replaced`,
+          );
+          old.markLost("replaced by a new registration");
+        }
+        entry = new ComponentEntry(m, link, this.now());
+        this.components.set(m.name, entry);
+        link.send({ t: "welcome", instrument: this.opts.instrument });
+        this.log("info", "core", `component '${m.name}' (${m.type}) registered from ${m.placement}`);
+        return;
+      }
+      if (!entry) {
+        link.send({ t: "rehello" });
+        return;
+      }
+      this.onComponentMessage(entry, m);
+    });
+  }
+
+  private onComponentMessage(e: ComponentEntry, m: ComponentToCore): void {
+    switch (m.t) {
+      case "hb":
+        e.lastHbMs = this.now();
+        if (e.lost) return;
+        e.state = m.state;
+        e.counters = m.counters;
+        e.lastError = m.error;
+        this.maybeMetric(e);
+        return;
+      case "log":
+        this.pushLog({
+          kind: "log",
+          time: m.time,
+          level: m.level,
+          component: e.name,
+          message: m.message,
+          ...(m.fields ? { fields: m.fields } : {}),
+        });
+        return;
+      case "reply":
+        e.reply(m);
+        return;
+      case "fail":
+        e.state = "ERROR";
+        e.lastError = m.reason;
+        this.log("error", e.name, m.reason);
+        this.fault(`component '${e.name}' failed: ${m.reason}`, this.opts.onComponentFault ?? "error");
+        return;
+      case "request":
+        this.log("warn", e.name, `requests ${m.command}: ${m.reason}`);
+        void this.drain(this.command(m.command, { reason: `${e.name}: ${m.reason}` }));
+        return;
+      case "bye":
+        this.components.delete(e.name);
+        this.log("info", "core", `component '${e.name}' closed`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  // ---- state ---------------------------------------------------------------------------------------------
+
+  /** The system state: the lowest of the core's and every component's (a lost component counts as ERROR). */
+  get state(): RunState {
+    const states: RunState[] = [this.coreState];
+    for (const c of this.components.values()) states.push(c.lost ? "ERROR" : c.state);
+    return lowestState(states);
+  }
+
+  async status(): Promise<SystemStatus> {
+    const now = this.now();
+    const s = this.state;
+    return {
+      instrument: this.opts.instrument,
+      state: s,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.active
+        ? {
+            run: {
+              number: this.active.factory.start.run,
+              uid: this.active.factory.start.uid,
+              startedAt: this.active.factory.start.time,
+              counts: { ...this.active.factory.counts },
+            },
+          }
+        : {}),
+      ...(this.catalog.lastRun !== undefined ? { lastRun: this.catalog.lastRun } : {}),
+      allowed: s === "STOP" ? [...allowedCommands(s), "start"] : allowedCommands(s),
+      components: [...this.components.values()].map((c) => c.status(now)),
+      config: this.runConfig,
+    };
+  }
+
+  async runs(): Promise<CatalogEntry[]> {
+    return this.catalog.list();
+  }
+
+  async logs(opts: { last?: number } = {}): Promise<Log[]> {
+    return this.logRing.slice(-(opts.last ?? 100));
+  }
+
+  // ---- commands ------------------------------------------------------------------------------------------
+
+  command(
+    command: Command,
+    params: Record<string, unknown> = {},
+    opts: CallOptions = {},
+  ): AsyncIterable<Progress> {
+    const timeoutMs =
+      opts.timeoutMs ?? Math.max(DEFAULT_CALL_TIMEOUT_MS, (this.opts.hookTimeoutMs ?? 10_000) * 3 + 1000);
+    return progressOf(
+      (say) => this.serial(() => this.execute(command, params, say)),
+      timeoutMs,
+      `run ${command}`,
+    );
+  }
+
+  call(
+    component: string,
+    action: string,
+    params: unknown = {},
+    opts: CallOptions = {},
+  ): AsyncIterable<Progress> {
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    return progressOf(
+      async (say) => {
+        const e = this.components.get(component);
+        if (!e) {
+          throw new HutchError(
+            ErrorCode.UnknownComponent,
+            `no component '${component}' (have: ${[...this.components.keys()].join(", ") || "none"})`,
+          );
+        }
+        return e.request(
+          { t: "action", action, params },
+          timeoutMs,
+          (p) => p.type === "progress" && say(p.message, p.data),
+        );
+      },
+      timeoutMs + 50,
+      `${component}.${action}`,
+    );
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(fn, fn);
+    this.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  private async execute(
+    command: Command,
+    params: Record<string, unknown>,
+    say: (m: string, d?: unknown) => void,
+  ): Promise<unknown> {
+    const from = this.state;
+    if (command === "start" && from === "STOP") {
+      say("preparing with the current configuration first");
+      await this.execute("prepare", params, say);
+    } else if (!transitionFor(from, command)) {
+      throw new HutchError(
+        ErrorCode.Transition,
+        `cannot ${command} in state ${from}${this.reason ? ` (${this.reason})` : ""}; allowed: ${allowedCommands(from).join(", ")}`,
+      );
+    }
+    const reason = typeof params.reason === "string" ? params.reason : undefined;
+    switch (command) {
+      case "prepare":
+        return this.prepare(params, say);
+      case "start":
+        return this.startRun(params, say);
+      case "pause":
+      case "resume":
+        await this.hookAll(command, command === "pause" ? "sources-first" : "sinks-first", say);
+        this.coreState = command === "pause" ? "PAUSED" : "RUN";
+        if (command === "resume") this.watchdogs.arm();
+        this.log(
+          "info",
+          "core",
+          `run ${this.active?.factory.start.run} ${command === "pause" ? "paused" : "resumed"}${reason ? `: ${reason}` : ""}`,
+        );
+        return { state: this.state };
+      case "stop":
+        return this.endRun("success", reason ?? "stopped by operator", say);
+      case "abort":
+        if (!this.active) {
+          await this.hookAll("stop", "sources-first", say);
+          this.coreState = "STOP";
+          return { state: this.state };
+        }
+        return this.endRun("abort", reason ?? "aborted by operator", say);
+      case "reset":
+        for (const [name, c] of this.components) if (c.lost) this.components.delete(name);
+        await this.hookAll("reset", "sinks-first", say);
+        this.coreState = "STOP";
+        this.reason = undefined;
+        return { state: this.state };
+    }
+  }
+
+  private async prepare(
+    params: Record<string, unknown>,
+    say: (m: string, d?: unknown) => void,
+  ): Promise<unknown> {
+    const missing = (this.opts.expected ?? []).filter((n) => !this.components.has(n));
+    if (missing.length) {
+      throw new HutchError(
+        ErrorCode.UnknownComponent,
+        `cannot prepare: component(s) not registered yet: ${missing.join(", ")}`,
+      );
+    }
+    const overrides = (params.components ?? {}) as Record<string, Record<string, unknown>>;
+    this.runConfig = { ...params };
+    delete this.runConfig.reason;
+    await Promise.all(
+      this.live().map(async (c) => {
+        await c.request(
+          { t: "hook", hook: "configure", config: overrides[c.name] ?? {} },
+          this.hookTimeoutMs,
+        );
+        say(`${c.name}: READY`);
+      }),
+    ).catch((err) => this.failTransition("prepare", err));
+    this.coreState = "READY";
+    this.reason = undefined;
+    return { state: this.state };
+  }
+
+  private async startRun(
+    params: Record<string, unknown>,
+    say: (m: string, d?: unknown) => void,
+  ): Promise<unknown> {
+    const run = this.catalog.allocateRun();
+    const plan = typeof this.runConfig.plan === "string" ? this.runConfig.plan : "run";
+    const factory = RunFactory.open({
+      run,
+      instrument: this.opts.instrument,
+      plan,
+      config: { instrument: this.opts.config, run: this.runConfig },
+    });
+    this.active = { factory, startedAtMs: this.now() };
+    this.catalog.begin({
+      run,
+      uid: factory.start.uid,
+      instrument: this.opts.instrument,
+      plan,
+      startTime: factory.start.time,
+      counts: {},
+      config: factory.start.config,
+      files: [],
+    });
+    await this.opts.bus.publish(factory.start);
+    say(`run ${run} opened (${factory.start.uid})`);
+    try {
+      await this.hookAll("start", "sinks-first", say, { run: factory.info });
+    } catch (err) {
+      const e = toHutchError(err);
+      await this.endRun("fail", `start failed: ${e.message}`, say);
+      this.coreState = "ERROR";
+      this.reason = `start failed: ${e.message}`;
+      throw e;
+    }
+    this.coreState = "RUN";
+    this.watchdogs.arm();
+    this.log("info", "core", `run ${run} started`);
+    void params;
+    return { run, uid: factory.start.uid, state: this.state };
+  }
+
+  /** Ends the current run: stop sources and stages, publish run-stop, stop sinks, complete the catalog. */
+  private async endRun(
+    exitStatus: ExitStatus,
+    reason: string,
+    say: (m: string, d?: unknown) => void,
+  ): Promise<unknown> {
+    const active = this.active;
+    if (!active) return { state: this.state };
+    this.watchdogs.disarm();
+    const errors: string[] = [];
+    const files: RunFile[] = [];
+    const stopPhase = async (roles: ReadonlyArray<"source" | "stage" | "sink">) => {
+      await Promise.all(
+        this.live()
+          .filter((c) => roles.includes(c.hello.role))
+          .map(async (c) => {
+            try {
+              const report = (await c.request(
+                { t: "hook", hook: "stop" },
+                this.hookTimeoutMs,
+              )) as StopReport | null;
+              for (const f of report?.files ?? []) files.push({ ...f, component: c.name });
+              say(`${c.name}: stopped`);
+            } catch (err) {
+              errors.push(toHutchError(err).message);
+            }
+          }),
+      );
+    };
+    await stopPhase(["source"]);
+    await stopPhase(["stage"]);
+    const finalStatus: ExitStatus = errors.length && exitStatus === "success" ? "fail" : exitStatus;
+    const finalReason =
+      errors.length && exitStatus === "success" ? `${reason}; ${errors.join("; ")}` : reason;
+    const stop = active.factory.stop(finalStatus, finalReason);
+    await this.opts.bus.publish(stop);
+    await stopPhase(["sink"]);
+    this.active = undefined;
+    this.catalog.finish(stop.run, {
+      stopTime: stop.time,
+      exitStatus: stop.exitStatus,
+      reason: stop.reason,
+      counts: stop.counts,
+      files,
+    });
+    this.coreState = "STOP";
+    this.log(
+      finalStatus === "success" ? "info" : "warn",
+      "core",
+      `run ${stop.run} ended (${finalStatus}): ${finalReason}`,
+    );
+    return {
+      run: stop.run,
+      exitStatus: finalStatus,
+      reason: finalReason,
+      counts: stop.counts,
+      files,
+      state: this.state,
+    };
+  }
+
+  private async hookAll(
+    hook: "start" | "pause" | "resume" | "stop" | "reset",
+    order: "sinks-first" | "sources-first",
+    say: (m: string, d?: unknown) => void,
+    extra: { run?: { uid: string; run: number; instrument: string } } = {},
+  ): Promise<void> {
+    const sign = order === "sinks-first" ? 1 : -1;
+    const groups = new Map<number, ComponentEntry[]>();
+    for (const c of this.live()) {
+      const k = sign * ROLE_ORDER[c.hello.role];
+      groups.set(k, [...(groups.get(k) ?? []), c]);
+    }
+    for (const k of [...groups.keys()].sort((a, b) => a - b)) {
+      await Promise.all(
+        groups.get(k)!.map(async (c) => {
+          await c.request({ t: "hook", hook, ...extra }, this.hookTimeoutMs);
+          say(`${c.name}: ${hook} done`);
+        }),
+      ).catch((err) => this.failTransition(hook, err));
+    }
+  }
+
+  private failTransition(what: string, err: unknown): never {
+    const e = toHutchError(err);
+    this.coreState = "ERROR";
+    this.reason = `${what}: ${e.message}`;
+    this.log("error", "core", this.reason);
+    throw e;
+  }
+
+  /** A lost or failed component, a watchdog, a rule: end the run (ERROR) or pause it, recording why. */
+  private fault(reason: string, action: "error" | "pause" | "abort" | "stop"): void {
+    this.log("error", "core", reason);
+    void this.opts.bus.publish({
+      kind: "alarm",
+      time: nowSec(),
+      id: `core:${reason}`,
+      source: "core",
+      severity: "error",
+      message: reason,
+      active: true,
+    });
+    if (!this.active) {
+      if (action === "error") {
+        this.coreState = "ERROR";
+        this.reason = reason;
+      }
+      return;
+    }
+    if (action === "pause") {
+      void this.drain(this.command("pause", { reason }));
+      return;
+    }
+    const status: ExitStatus = action === "stop" ? "success" : action === "abort" ? "abort" : "fail";
+    void this.serial(async () => {
+      await this.endRun(status, reason, () => undefined);
+      if (action === "error") {
+        this.coreState = "ERROR";
+        this.reason = reason;
+      }
+    }).catch((err) =>
+      this.log("error", "core", `ending the run after a fault failed: ${toHutchError(err).message}`),
+    );
+  }
+
+  private async drain(s: AsyncIterable<Progress>): Promise<void> {
+    for await (const p of s) if (p.type === "error") this.log("error", "core", p.message);
+  }
+
+  // ---- observation ---------------------------------------------------------------------------------------
+
+  private observe(doc: Document): void {
+    const a = this.active;
+    if (!a) return;
+    a.factory.count(doc);
+    if (doc.kind === "event" || doc.kind === "event-page") this.watchdogs.saw(doc.stream);
+  }
+
+  private tick(): void {
+    const now = this.now();
+    for (const c of this.components.values()) {
+      if (!c.lost && now - c.lastHbMs > this.lostAfterMs) {
+        const reason = `component '${c.name}' lost: no heartbeat for ${now - c.lastHbMs} ms (limit ${this.lostAfterMs} ms)`;
+        c.markLost(reason);
+        this.fault(reason, this.opts.onComponentFault ?? "error");
+      }
+    }
+    if (this.coreState === "RUN") this.watchdogs.check();
+    const s = this.state;
+    if (s !== this.lastSystem) {
+      this.lastSystem = s;
+      void this.opts.bus.publish({
+        kind: "state",
+        time: nowSec(),
+        component: "system",
+        state: s,
+        ...(this.active ? { run: this.active.factory.start.run } : {}),
+        ...(this.reason ? { reason: this.reason } : {}),
+      });
+    }
+  }
+
+  private maybeMetric(c: ComponentEntry): void {
+    const now = this.now();
+    if (now - (this.lastMetricMs.get(c.name) ?? 0) < 1000) return;
+    this.lastMetricMs.set(c.name, now);
+    void this.opts.bus.publish({ kind: "metric", time: nowSec(), component: c.name, values: c.counters });
+  }
+
+  /** Logs as the core (or on behalf of a component): ring buffer, bus, and stderr for warnings and errors. */
+  log(level: LogLevel, component: string, message: string): void {
+    this.pushLog({ kind: "log", time: nowSec(), level, component, message });
+  }
+
+  private pushLog(doc: Log): void {
+    this.logRing.push(doc);
+    if (this.logRing.length > 1000) this.logRing.splice(0, this.logRing.length - 1000);
+    void this.opts.bus.publish(doc);
+  }
+
+  private live(): ComponentEntry[] {
+    return [...this.components.values()].filter((c) => !c.lost);
+  }
+
+  private get lostAfterMs(): number {
+    return this.opts.lostAfterMs ?? 1500;
+  }
+
+  private get hookTimeoutMs(): number {
+    return this.opts.hookTimeoutMs ?? 10_000;
+  }
+
+  /** Stops timers; the current run (if any) is aborted with the reason "core shut down". */
+  async close(): Promise<void> {
+    if (this.active)
+      await this.drain(this.command("abort", { reason: "core shut down" }, { timeoutMs: 15_000 }));
+    clearInterval(this.timer);
+    this.untap();
+  }
+}
