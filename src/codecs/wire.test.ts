@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode, RunFactory, StreamFactory, isHutchError, nd, topicOf } from "../core/index.js";
-import { decodeDocument, encodeDocument } from "./wire.js";
+import { decodeDocument, encodeDocument, wireRejectReason, type WireRejectReason } from "./wire.js";
 
 describe("wire codec", () => {
   const run = RunFactory.open({ run: 3, instrument: "demo", plan: "count", config: { a: 1 } });
@@ -30,13 +30,14 @@ describe("wire codec", () => {
   it("rejects malformed frames with a coded error that names the problem", () => {
     const start = run.start;
     const good = encodeDocument(topicOf("demo", start), start);
-    const cases: [Uint8Array[], RegExp][] = [
-      [[good[0]!], /at least 2 frames/],
-      [[good[0]!, Buffer.from([0xc1])], /not valid MessagePack/],
-      [[Buffer.from("demo/run/run-stop"), good[1]!], /does not end with the document kind/],
-      [[good[0]!, good[1]!, Buffer.alloc(3)], /declares 0 array frame/],
+    const cases: [Uint8Array[], RegExp, WireRejectReason][] = [
+      [[good[0]!], /at least 2 frames/, "frames"],
+      [[good[0]!, Buffer.from([0xc1])], /not valid MessagePack/, "header"],
+      [[Buffer.from("demo/run/run-stop"), good[1]!], /does not end with the document kind/, "topic"],
+      [[Buffer.from("demo/run/xrun-start"), good[1]!], /does not end with the document kind/, "topic"],
+      [[good[0]!, good[1]!, Buffer.alloc(3)], /declares 0 array frame/, "frames"],
     ];
-    for (const [frames, msg] of cases) {
+    for (const [frames, msg, reason] of cases) {
       let err: unknown;
       try {
         decodeDocument(frames);
@@ -45,6 +46,35 @@ describe("wire codec", () => {
       }
       expect(isHutchError(err, ErrorCode.Wire)).toBe(true);
       expect((err as Error).message).toMatch(msg);
+      expect(wireRejectReason(err)).toBe(reason);
     }
+  });
+
+  it("carries the origin node id in the header, and omits it when unset", () => {
+    const frames = encodeDocument("demo/run/run-start", run.start, { origin: "sat1" });
+    expect(decodeDocument(frames).origin).toBe("sat1");
+    expect("origin" in decodeDocument(encodeDocument("demo/run/run-start", run.start))).toBe(false);
+  });
+
+  it("keeps integers exact: numbers within 2^53, bigints beyond, arrays untouched", () => {
+    const ev = s.event({ adc: nd(new Uint16Array([1, 2, 3, 4])), ts: 2n ** 60n + 3n });
+    const small = s.event({ adc: nd(new Uint16Array(4)), ts: 5n });
+    const a = decodeDocument(encodeDocument(topicOf("demo", ev), ev)).doc;
+    const b = decodeDocument(encodeDocument(topicOf("demo", small), small)).doc;
+    if (a.kind !== "event" || b.kind !== "event") throw new Error("kind");
+    expect(a.data.ts).toBe(2n ** 60n + 3n);
+    expect(b.data.ts).toBe(5);
+    expect(a.seq).toBe(ev.seq);
+  });
+
+  it("views array frames without copying", () => {
+    const page = s.page(new Float64Array([1]), {
+      adc: nd(new Uint16Array(4), [1, 4]),
+      ts: nd(new BigUint64Array(1)),
+    });
+    const frames = encodeDocument(topicOf("demo", page), page);
+    const doc = decodeDocument(frames).doc;
+    if (doc.kind !== "event-page") throw new Error("kind");
+    expect(doc.data.adc!.data.buffer).toBe(frames[3]!.buffer);
   });
 });

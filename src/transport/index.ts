@@ -1,3 +1,11 @@
 // The transport layer: the in-process bus and network transports (ZeroMQ). Knows no instrument.
 export * from "./bus.js";
 export * from "./control-socket.js";
+export * from "./zmq-endpoint.js";
+export * from "./zmq-inbox.js";
+export * from "./zmq-publisher.js";
+export * from "./zmq-subscriber.js";
+export * from "./zmq-push-sender.js";
+export * from "./zmq-pull-receiver.js";
+export * from "./broker.js";
+export * from "./bridge.js";

@@ -1,0 +1,33 @@
+// Binding or connecting a ZeroMQ socket to an address, with errors that name the address and the fix.
+import type { Socket } from "zeromq";
+import { ErrorCode, HutchError } from "../core/index.js";
+
+/** How a socket attaches to its address: `bind` listens (the stable side), `connect` dials it. */
+export const ATTACH_MODES = ["bind", "connect"] as const;
+/** An attach mode. */
+export type AttachMode = (typeof ATTACH_MODES)[number];
+
+/**
+ * Binds or connects `socket` to `address` and returns the resolved endpoint (a bound `tcp://127.0.0.1:0`
+ * becomes the port the kernel chose). Throws HUTCH_ERR_IO naming the address; the socket is closed then.
+ * @example const endpoint = await attachSocket(sock, "tcp://127.0.0.1:0", "bind");
+ */
+export async function attachSocket(socket: Socket, address: string, mode: AttachMode): Promise<string> {
+  try {
+    if (mode === "bind") {
+      await socket.bind(address);
+      return socket.lastEndpoint ?? address;
+    }
+    socket.connect(address);
+    return address;
+  } catch (cause) {
+    socket.close();
+    const why = cause instanceof Error ? cause.message : String(cause);
+    throw new HutchError(
+      ErrorCode.Io,
+      `cannot ${mode} a ZeroMQ socket to '${address}': ${why}` +
+        (mode === "bind" ? " (is the port in use, or the address not local?)" : " (is the address valid?)"),
+      { cause, details: { address, mode } },
+    );
+  }
+}

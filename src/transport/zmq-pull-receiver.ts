@@ -1,0 +1,94 @@
+// ZeroMQ PULL reader for data that must not drop: a `block` queue whose fullness stops the socket reads.
+import { Pull } from "zeromq";
+import type { Logger, QueueStats } from "../core/index.js";
+import type { BusMessage, Subscription } from "./bus.js";
+import { attachSocket, type AttachMode } from "./zmq-endpoint.js";
+import { ZmqInbox, type WireStats } from "./zmq-inbox.js";
+
+/** Options of a ZmqPullReceiver. */
+export interface ZmqPullReceiverOptions {
+  /** e.g. `tcp://127.0.0.1:5570`; senders connect here when bound. */
+  readonly address: string;
+  /** Default `bind` (the receiver is the stable side; several senders may connect). */
+  readonly mode?: AttachMode;
+  /** Queue size in messages (default 256). When full, reading stops and ZeroMQ pushes back on senders. */
+  readonly capacity?: number;
+  /** ZeroMQ receive high-water mark in messages (default 1000). */
+  readonly receiveHighWaterMark?: number;
+  readonly name?: string;
+  /** Where rejected messages are reported, at a bounded rate. */
+  readonly logger?: Logger;
+}
+
+/**
+ * The lossless reader: PULL into a `block` queue. A slow consumer makes the queue fill, the socket stops
+ * reading, ZeroMQ's receive and send high-water marks fill and the sender's `send()` waits: nothing drops.
+ * Malformed messages are still counted (`wire.rejected`) and skipped.
+ * @example
+ * const rx = await ZmqPullReceiver.open({ address: "tcp://127.0.0.1:0" });
+ * const tx = await ZmqPushSender.open({ address: rx.endpoint, instrument: "demo" });
+ * for await (const { doc } of rx) store(doc);
+ */
+export class ZmqPullReceiver implements Subscription {
+  private constructor(
+    private readonly inbox: ZmqInbox,
+    /** The address the socket is attached to (resolved port when bound to port 0). */
+    readonly endpoint: string,
+  ) {}
+
+  /** Creates the socket and binds (or connects) it. */
+  static async open(opts: ZmqPullReceiverOptions): Promise<ZmqPullReceiver> {
+    const socket = new Pull({ linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 });
+    const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "bind");
+    const inbox = new ZmqInbox(socket, {
+      name: opts.name ?? `zmq-pull:${endpoint}`,
+      prefix: "",
+      capacity: opts.capacity ?? 256,
+      overflow: "block",
+      logger: opts.logger,
+    });
+    return new ZmqPullReceiver(inbox, endpoint);
+  }
+
+  get name(): string {
+    return this.inbox.name;
+  }
+
+  /** Always empty: PULL does not filter topics. */
+  get prefix(): string {
+    return this.inbox.prefix;
+  }
+
+  /** Queue counters (`blocked` counts the times reading paused for a slow consumer). */
+  get stats(): QueueStats {
+    return this.inbox.stats;
+  }
+
+  /** Socket-side counters: received, bytes, decoded, invalid and rejected by reason. */
+  get wire(): WireStats {
+    return this.inbox.wire;
+  }
+
+  /** Every counter as one flat record for metrics. */
+  counters(): Record<string, number> {
+    return this.inbox.counters();
+  }
+
+  get(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<BusMessage | undefined> {
+    return this.inbox.get(opts);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<BusMessage> {
+    return this.inbox[Symbol.asyncIterator]();
+  }
+
+  /** Resolves when the receiver ends, with the error that ended it, if any (never rejects). */
+  closed(): Promise<Error | undefined> {
+    return this.inbox.closed();
+  }
+
+  /** Closes the socket; queued messages can still be drained. Messages in ZeroMQ's buffers are lost. */
+  close(): void {
+    this.inbox.close();
+  }
+}

@@ -1,0 +1,101 @@
+// ZeroMQ SUB reader for monitoring: prefix subscription into a bounded (by default drop-oldest) queue.
+import { Subscriber } from "zeromq";
+import type { Logger, OverflowPolicy, QueueStats } from "../core/index.js";
+import type { BusMessage, Subscription } from "./bus.js";
+import { attachSocket, type AttachMode } from "./zmq-endpoint.js";
+import { ZmqInbox, type WireStats } from "./zmq-inbox.js";
+
+/** Options of a ZmqSubscriber. */
+export interface ZmqSubscriberOptions {
+  /** Where the publisher (or a broker's XPUB side) is, e.g. `tcp://127.0.0.1:5560`. */
+  readonly address: string;
+  /** Topic prefix, e.g. `demo/` or `demo/waveforms/`; empty = everything. */
+  readonly prefix?: string;
+  /** Default `connect`. */
+  readonly mode?: AttachMode;
+  /** Queue size in messages (default 1024). */
+  readonly capacity?: number;
+  /** Default `drop-oldest`: a monitor keeps the newest and counts what it skipped. */
+  readonly overflow?: OverflowPolicy;
+  /** ZeroMQ receive high-water mark in messages (default 1000). */
+  readonly receiveHighWaterMark?: number;
+  readonly name?: string;
+  /** Where rejected messages are reported, at a bounded rate. */
+  readonly logger?: Logger;
+  /** Skip messages published with this origin node id (a bridge's own echoes). */
+  readonly ignoreOrigin?: string;
+}
+
+/**
+ * A SUB socket as a Subscription: an AsyncIterable of decoded documents. PUB/SUB drops when the reader lags
+ * (ZeroMQ at its high-water mark, then this queue by policy, counted in `stats.dropped`); use
+ * ZmqPullReceiver for data that must not drop. Malformed messages are counted in `wire.rejected` and skipped.
+ * @example
+ * const sub = await ZmqSubscriber.open({ address: "tcp://127.0.0.1:5560", prefix: "demo/" });
+ * for await (const { topic, doc } of sub) console.log(topic, doc.kind);
+ */
+export class ZmqSubscriber implements Subscription {
+  private constructor(
+    private readonly inbox: ZmqInbox,
+    /** The address the socket is attached to (resolved port when bound to port 0). */
+    readonly endpoint: string,
+  ) {}
+
+  /** Creates the socket, subscribes to the prefix and connects (or binds). */
+  static async open(opts: ZmqSubscriberOptions): Promise<ZmqSubscriber> {
+    const prefix = opts.prefix ?? "";
+    const socket = new Subscriber({ linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 });
+    socket.subscribe(prefix);
+    const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "connect");
+    const inbox = new ZmqInbox(socket, {
+      name: opts.name ?? `zmq-sub:${prefix || "*"}`,
+      prefix,
+      capacity: opts.capacity ?? 1024,
+      overflow: opts.overflow ?? "drop-oldest",
+      logger: opts.logger,
+      ignoreOrigin: opts.ignoreOrigin,
+    });
+    return new ZmqSubscriber(inbox, endpoint);
+  }
+
+  get name(): string {
+    return this.inbox.name;
+  }
+
+  get prefix(): string {
+    return this.inbox.prefix;
+  }
+
+  /** Queue counters (delivered, dropped by policy, depth). */
+  get stats(): QueueStats {
+    return this.inbox.stats;
+  }
+
+  /** Socket-side counters: received, bytes, decoded, invalid and rejected by reason, echoes. */
+  get wire(): WireStats {
+    return this.inbox.wire;
+  }
+
+  /** Every counter as one flat record for metrics. */
+  counters(): Record<string, number> {
+    return this.inbox.counters();
+  }
+
+  get(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<BusMessage | undefined> {
+    return this.inbox.get(opts);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<BusMessage> {
+    return this.inbox[Symbol.asyncIterator]();
+  }
+
+  /** Resolves when the subscription ends, with the error that ended it, if any (never rejects). */
+  closed(): Promise<Error | undefined> {
+    return this.inbox.closed();
+  }
+
+  /** Closes the socket; queued messages can still be drained. Idempotent. */
+  close(): void {
+    this.inbox.close();
+  }
+}
