@@ -200,22 +200,28 @@ export class ComponentHost {
 
   private async runHook(hook: Hook, config?: Record<string, unknown>, run?: RunInfo): Promise<unknown> {
     const h = this.hooks;
+    let validated: Record<string, unknown> = {};
+    if (hook === "configure") {
+      // A bad configuration is refused before anything changes: the component keeps its state.
+      const merged: Record<string, unknown> = { ...(this.opts.params as object), ...(config ?? {}) };
+      const p = this.opts.def.params.safeParse(merged);
+      if (!p.success) {
+        const i = p.error.issues[0]!;
+        const got = merged[String(i.path[0])];
+        const shown = got === undefined ? "" : ` (got ${JSON.stringify(got)})`;
+        throw new HutchError(
+          ErrorCode.Config,
+          `${this.opts.name}: params.${i.path.join(".")}: ${i.message}${shown}`,
+        );
+      }
+      validated = p.data as Record<string, unknown>;
+    }
     try {
       let out: unknown;
       switch (hook) {
-        case "configure": {
-          const merged = { ...(this.opts.params as object), ...(config ?? {}) };
-          const p = this.opts.def.params.safeParse(merged);
-          if (!p.success) {
-            const i = p.error.issues[0]!;
-            throw new HutchError(
-              ErrorCode.Config,
-              `${this.opts.name}: params.${i.path.join(".")}: ${i.message}`,
-            );
-          }
-          out = await h.configure?.(p.data as Record<string, unknown>, this.ctx);
+        case "configure":
+          out = await h.configure?.(validated, this.ctx);
           break;
-        }
         case "start":
           this.run = run;
           out = await h.start?.(run!, this.ctx);

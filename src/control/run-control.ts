@@ -41,6 +41,8 @@ export interface RunControlOptions {
   readonly watchdogs?: readonly WatchdogSpec[];
   /** Components the file declares: the system is not READY until they have registered. */
   readonly expected?: readonly string[];
+  /** The run configuration `prepare` uses when the operator gives none (the file's `run:` section). */
+  readonly defaultRun?: Record<string, unknown>;
   readonly now?: () => number;
 }
 
@@ -60,7 +62,7 @@ export class RunControl implements OperatorApi {
   private readonly components = new Map<string, ComponentEntry>();
   private coreState: RunState = "STOP";
   private reason: string | undefined;
-  private runConfig: Record<string, unknown> = {};
+  private runConfig: Record<string, unknown>;
   private active: ActiveRun | undefined;
   private lastSystem: RunState = "STOP";
   private readonly logRing: Log[] = [];
@@ -73,6 +75,7 @@ export class RunControl implements OperatorApi {
 
   constructor(private readonly opts: RunControlOptions) {
     this.now = opts.now ?? Date.now;
+    this.runConfig = { ...(opts.defaultRun ?? {}) };
     this.catalog = new RunCatalog(opts.dataDir);
     this.watchdogs = new Watchdogs(opts.watchdogs ?? [], this.now, (reason, action) =>
       this.fault(reason, action),
@@ -303,9 +306,11 @@ export class RunControl implements OperatorApi {
         `cannot prepare: component(s) not registered yet: ${missing.join(", ")}`,
       );
     }
-    const overrides = (params.components ?? {}) as Record<string, Record<string, unknown>>;
-    this.runConfig = { ...params };
-    delete this.runConfig.reason;
+    // An empty prepare re-arms with the current configuration; otherwise the given one replaces it.
+    const given: Record<string, unknown> = { ...params };
+    delete given.reason;
+    if (Object.keys(given).length) this.runConfig = given;
+    const overrides = (this.runConfig.components ?? {}) as Record<string, Record<string, unknown>>;
     await Promise.all(
       this.live().map(async (c) => {
         await c.request(
@@ -446,6 +451,10 @@ export class RunControl implements OperatorApi {
 
   private failTransition(what: string, err: unknown): never {
     const e = toHutchError(err);
+    if (e.code === ErrorCode.Config || e.code === ErrorCode.Validation) {
+      this.log("warn", "core", `${what} refused: ${e.message}`);
+      throw e; // a refused configuration changes nothing
+    }
     this.coreState = "ERROR";
     this.reason = `${what}: ${e.message}`;
     this.log("error", "core", this.reason);

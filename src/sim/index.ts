@@ -1,0 +1,2 @@
+// The simulators: one folder per hardware family, each speaking its hardware's protocol.
+export * from "./demo/demo-source.js";
