@@ -134,7 +134,7 @@ export function loadInstrument(
     const where = cause instanceof YAMLParseError && cause.linePos ? `line ${cause.linePos[0].line}: ` : "";
     throw new HutchError(
       ErrorCode.Config,
-      `${file}: ${where}not valid YAML: ${(cause as Error).message.split("\n")[0]}`,
+      `${file}: ${where}not valid YAML: ${(cause as Error).message.split("\n")[0]!.replace(/:$/, "")}`,
       { cause },
     );
   }

@@ -70,7 +70,7 @@ export const demoSource = defineComponent<DemoSourceParams>({
   description: "simulated pulse waveforms and counters (demo instrument)",
   role: "source",
   params: DemoSourceParams,
-  create: (initial, ctx) => {
+  create: (initial) => {
     let p = initial;
     let timer: NodeJS.Timeout | undefined;
     let wake: (() => void) | undefined;
