@@ -7,3 +7,5 @@ export * from "./watchdogs.js";
 export * from "./run-control.js";
 export * from "./serve.js";
 export * from "./client.js";
+export * from "./phases.js";
+export * from "./component-table.js";

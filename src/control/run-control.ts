@@ -13,16 +13,17 @@ import {
   type ExitStatus,
   type Log,
   type LogLevel,
-  type RunFile,
+  type RunInfo,
   type RunState,
-  type StopReport,
 } from "../core/index.js";
 import type { ComponentToCore, CoreToComponent, Link } from "../component/index.js";
 import type { InprocBus } from "../transport/index.js";
 import type { CallOptions, CatalogEntry, OperatorApi, Progress, SystemStatus } from "./api-types.js";
 import { RunCatalog } from "./catalog.js";
 import { DEFAULT_CALL_TIMEOUT_MS, progressOf } from "./progress.js";
-import { ComponentEntry } from "./registry.js";
+import { hookInOrder, stopRoles } from "./phases.js";
+import { ComponentTable } from "./component-table.js";
+import type { ComponentEntry } from "./registry.js";
 import { Watchdogs, type WatchdogSpec } from "./watchdogs.js";
 
 /** Options of the core, from the instrument file's `core:` section. */
@@ -51,15 +52,13 @@ interface ActiveRun {
   readonly startedAtMs: number;
 }
 
-const ROLE_ORDER = { sink: 0, stage: 1, source: 2 } as const;
-
 /**
  * One core per instrument. Owns the transitions (table in core/states.ts); components only implement hooks.
  * Implements the OperatorApi in-process; `serveControl` exposes it and the component protocol over ZeroMQ.
  */
 export class RunControl implements OperatorApi {
   readonly catalog: RunCatalog;
-  private readonly components = new Map<string, ComponentEntry>();
+  private readonly components: ComponentTable;
   private coreState: RunState = "STOP";
   private reason: string | undefined;
   private runConfig: Record<string, unknown>;
@@ -76,6 +75,18 @@ export class RunControl implements OperatorApi {
   constructor(private readonly opts: RunControlOptions) {
     this.now = opts.now ?? Date.now;
     this.runConfig = { ...(opts.defaultRun ?? {}) };
+    this.components = new ComponentTable(
+      opts.instrument,
+      {
+        log: (level, component, message) => this.log(level, component, message),
+        componentLog: (doc) => this.pushLog(doc),
+        heartbeat: (e) => this.maybeMetric(e),
+        fault: (_e, reason) => this.fault(reason, this.opts.onComponentFault ?? "error"),
+        request: (e, command, reason) =>
+          void this.drain(this.command(command, { reason: `${e.name}: ${reason}` })),
+      },
+      this.now,
+    );
     this.catalog = new RunCatalog(opts.dataDir);
     this.watchdogs = new Watchdogs(opts.watchdogs ?? [], this.now, (reason, action) =>
       this.fault(reason, action),
@@ -87,72 +98,7 @@ export class RunControl implements OperatorApi {
 
   /** Accepts a component connection (in-process link or a ZeroMQ peer). */
   attach(link: Link<CoreToComponent, ComponentToCore>): void {
-    let entry: ComponentEntry | undefined;
-    link.onMessage((m) => {
-      if (m.t === "hello") {
-        const old = this.components.get(m.name);
-        if (old && !old.lost && old.link !== link) {
-          this.log(
-            "warn",
-            "core",
-            `component '${m.name}' registered again; the older connection is replaced`,
-          );
-          old.markLost("replaced by a new registration");
-        }
-        entry = new ComponentEntry(m, link, this.now());
-        this.components.set(m.name, entry);
-        link.send({ t: "welcome", instrument: this.opts.instrument });
-        this.log("info", "core", `component '${m.name}' (${m.type}) registered from ${m.placement}`);
-        return;
-      }
-      if (!entry) {
-        link.send({ t: "rehello" });
-        return;
-      }
-      this.onComponentMessage(entry, m);
-    });
-  }
-
-  private onComponentMessage(e: ComponentEntry, m: ComponentToCore): void {
-    switch (m.t) {
-      case "hb":
-        e.lastHbMs = this.now();
-        if (e.lost) return;
-        e.state = m.state;
-        e.counters = m.counters;
-        e.lastError = m.error;
-        this.maybeMetric(e);
-        return;
-      case "log":
-        this.pushLog({
-          kind: "log",
-          time: m.time,
-          level: m.level,
-          component: e.name,
-          message: m.message,
-          ...(m.fields ? { fields: m.fields } : {}),
-        });
-        return;
-      case "reply":
-        e.reply(m);
-        return;
-      case "fail":
-        e.state = "ERROR";
-        e.lastError = m.reason;
-        this.log("error", e.name, m.reason);
-        this.fault(`component '${e.name}' failed: ${m.reason}`, this.opts.onComponentFault ?? "error");
-        return;
-      case "request":
-        this.log("warn", e.name, `requests ${m.command}: ${m.reason}`);
-        void this.drain(this.command(m.command, { reason: `${e.name}: ${m.reason}` }));
-        return;
-      case "bye":
-        this.components.delete(e.name);
-        this.log("info", "core", `component '${e.name}' closed`);
-        return;
-      default:
-        return;
-    }
+    this.components.attach(link);
   }
 
   // ---- state ---------------------------------------------------------------------------------------------
@@ -160,7 +106,7 @@ export class RunControl implements OperatorApi {
   /** The system state: the lowest of the core's and every component's (a lost component counts as ERROR). */
   get state(): RunState {
     const states: RunState[] = [this.coreState];
-    for (const c of this.components.values()) states.push(c.lost ? "ERROR" : c.state);
+    for (const c of this.components.all()) states.push(c.lost ? "ERROR" : c.state);
     return lowestState(states);
   }
 
@@ -183,7 +129,7 @@ export class RunControl implements OperatorApi {
         : {}),
       ...(this.catalog.lastRun !== undefined ? { lastRun: this.catalog.lastRun } : {}),
       allowed: s === "STOP" ? [...allowedCommands(s), "start"] : allowedCommands(s),
-      components: [...this.components.values()].map((c) => c.status(now)),
+      components: this.components.all().map((c) => c.status(now)),
       config: this.runConfig,
     };
   }
@@ -225,7 +171,7 @@ export class RunControl implements OperatorApi {
         if (!e) {
           throw new HutchError(
             ErrorCode.UnknownComponent,
-            `no component '${component}' (have: ${[...this.components.keys()].join(", ") || "none"})`,
+            `no component '${component}' (have: ${this.components.names().join(", ") || "none"})`,
           );
         }
         return e.request(
@@ -287,7 +233,7 @@ export class RunControl implements OperatorApi {
         }
         return this.endRun("abort", reason ?? "aborted by operator", say);
       case "reset":
-        for (const [name, c] of this.components) if (c.lost) this.components.delete(name);
+        this.components.dropLost();
         await this.hookAll("reset", "sinks-first", say);
         this.coreState = "STOP";
         this.reason = undefined;
@@ -375,34 +321,18 @@ export class RunControl implements OperatorApi {
     const active = this.active;
     if (!active) return { state: this.state };
     this.watchdogs.disarm();
-    const errors: string[] = [];
-    const files: RunFile[] = [];
-    const stopPhase = async (roles: ReadonlyArray<"source" | "stage" | "sink">) => {
-      await Promise.all(
-        this.live()
-          .filter((c) => roles.includes(c.hello.role))
-          .map(async (c) => {
-            try {
-              const report = (await c.request(
-                { t: "hook", hook: "stop" },
-                this.hookTimeoutMs,
-              )) as StopReport | null;
-              for (const f of report?.files ?? []) files.push({ ...f, component: c.name });
-              say(`${c.name}: stopped`);
-            } catch (err) {
-              errors.push(toHutchError(err).message);
-            }
-          }),
-      );
-    };
-    await stopPhase(["source"]);
-    await stopPhase(["stage"]);
+    const t = this.hookTimeoutMs;
+    const early = await stopRoles(this.live(), ["source"], t, say);
+    const mid = await stopRoles(this.live(), ["stage"], t, say);
+    const errors = [...early.errors, ...mid.errors];
     const finalStatus: ExitStatus = errors.length && exitStatus === "success" ? "fail" : exitStatus;
     const finalReason =
       errors.length && exitStatus === "success" ? `${reason}; ${errors.join("; ")}` : reason;
     const stop = active.factory.stop(finalStatus, finalReason);
     await this.opts.bus.publish(stop);
-    await stopPhase(["sink"]);
+    const late = await stopRoles(this.live(), ["sink"], t, say);
+    errors.push(...late.errors);
+    const files = [...early.files, ...mid.files, ...late.files];
     this.active = undefined;
     this.catalog.finish(stop.run, {
       stopTime: stop.time,
@@ -431,22 +361,11 @@ export class RunControl implements OperatorApi {
     hook: "start" | "pause" | "resume" | "stop" | "reset",
     order: "sinks-first" | "sources-first",
     say: (m: string, d?: unknown) => void,
-    extra: { run?: { uid: string; run: number; instrument: string } } = {},
+    extra: { run?: RunInfo } = {},
   ): Promise<void> {
-    const sign = order === "sinks-first" ? 1 : -1;
-    const groups = new Map<number, ComponentEntry[]>();
-    for (const c of this.live()) {
-      const k = sign * ROLE_ORDER[c.hello.role];
-      groups.set(k, [...(groups.get(k) ?? []), c]);
-    }
-    for (const k of [...groups.keys()].sort((a, b) => a - b)) {
-      await Promise.all(
-        groups.get(k)!.map(async (c) => {
-          await c.request({ t: "hook", hook, ...extra }, this.hookTimeoutMs);
-          say(`${c.name}: ${hook} done`);
-        }),
-      ).catch((err) => this.failTransition(hook, err));
-    }
+    await hookInOrder(this.live(), hook, order, this.hookTimeoutMs, say, extra).catch((err) =>
+      this.failTransition(hook, err),
+    );
   }
 
   private failTransition(what: string, err: unknown): never {
@@ -510,14 +429,7 @@ export class RunControl implements OperatorApi {
   }
 
   private tick(): void {
-    const now = this.now();
-    for (const c of this.components.values()) {
-      if (!c.lost && now - c.lastHbMs > this.lostAfterMs) {
-        const reason = `component '${c.name}' lost: no heartbeat for ${now - c.lastHbMs} ms (limit ${this.lostAfterMs} ms)`;
-        c.markLost(reason);
-        this.fault(reason, this.opts.onComponentFault ?? "error");
-      }
-    }
+    this.components.check(this.lostAfterMs);
     if (this.coreState === "RUN") this.watchdogs.check();
     const s = this.state;
     if (s !== this.lastSystem) {
@@ -552,7 +464,7 @@ export class RunControl implements OperatorApi {
   }
 
   private live(): ComponentEntry[] {
-    return [...this.components.values()].filter((c) => !c.lost);
+    return this.components.live();
   }
 
   private get lostAfterMs(): number {
