@@ -148,7 +148,7 @@ export class RunningArrayStats {
   }
 
   /** Sample variance per element (n-1) into `out`; NaN with fewer than 2 frames or without `withVariance`. */
-  variance(out = new Float64Array(this.size)): Float64Array {
+  variance(out: Float64Array = new Float64Array(this.size)): Float64Array {
     const m2 = this.m2;
     for (let i = 0; i < this.size; i++) out[i] = m2 && this.count > 1 ? m2[i]! / (this.count - 1) : NaN;
     return out;
@@ -215,7 +215,7 @@ export class WindowedArrayMean {
   }
 
   /** The mean of the frames in the window into `out` (zeros when empty). */
-  mean(out = new Float64Array(this.size)): Float64Array {
+  mean(out: Float64Array = new Float64Array(this.size)): Float64Array {
     const inv = this.filled > 0 ? 1 / this.filled : 0;
     for (let i = 0; i < this.size; i++) out[i] = this.sum[i]! * inv;
     return out;
@@ -238,9 +238,9 @@ export class WindowedArrayMean {
   }
 }
 
-/** erfc(x) for x >= 0 to ~1e-15 relative: a positive-term series below 3, a continued fraction above. */
+/** erfc(x) for x >= 0 to ~1e-15 relative: a positive-term series below 2, a continued fraction above. */
 function erfcPositive(x: number): number {
-  if (x < 3) {
+  if (x < 2) {
     // erf(x) = 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1*3*...*(2n+1)): every term positive, no cancellation.
     let term = x;
     let sum = x;
@@ -253,7 +253,8 @@ function erfcPositive(x: number): number {
   }
   // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...))))), evaluated bottom-up.
   let f = x;
-  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  const terms = x > 6 ? 24 : x > 4 ? 48 : 120; // enough for 1e-15 at each range
+  for (let k = terms; k >= 1; k--) f = x + k / 2 / f;
   return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
 }
 
@@ -272,6 +273,13 @@ export function normalCdf(z: number): number {
   return 0.5 * erfc(-z / Math.SQRT2);
 }
 
+/** P(a < Z < b) for a standard normal Z, from the smaller tails, so intervals far out keep their precision. */
+export function normalInterval(a: number, b: number): number {
+  if (a >= 0) return normalCdf(-a) - normalCdf(-b);
+  if (b <= 0) return normalCdf(b) - normalCdf(a);
+  return 1 - normalCdf(a) - normalCdf(-b);
+}
+
 /** The standard normal density phi(z). */
 export function normalPdf(z: number): number {
   return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
@@ -283,6 +291,26 @@ export interface Rng {
   uniform(): number;
   /** Normal with the given mean and standard deviation (Box-Muller). */
   normal(mean?: number, std?: number): number;
+  /** Poisson with mean `lambda` (multiplication below 30, Hoermann's PTRS above). */
+  poisson(lambda: number): number;
+}
+
+/** ln(k!) for integer k >= 0: exact sums below 20, Stirling's series above (error < 1e-13). */
+export function logFactorial(k: number): number {
+  if (k < 20) {
+    let s = 0;
+    for (let i = 2; i <= k; i++) s += Math.log(i);
+    return s;
+  }
+  const x = k + 1;
+  return (
+    (x - 0.5) * Math.log(x) -
+    x +
+    0.5 * Math.log(2 * Math.PI) +
+    1 / (12 * x) -
+    1 / (360 * x ** 3) +
+    1 / (1260 * x ** 5)
+  );
 }
 
 /**
@@ -312,5 +340,37 @@ export function seededRng(seed: number): Rng {
     spare = r * Math.sin(phi);
     return mean + std * r * Math.cos(phi);
   };
-  return { uniform, normal };
+  const poisson = (lambda: number): number => {
+    if (!(lambda >= 0) || !Number.isFinite(lambda)) {
+      throw new HutchError(ErrorCode.Validation, `poisson mean must be finite and >= 0, got ${lambda}`);
+    }
+    if (lambda < 30) {
+      const limit = Math.exp(-lambda);
+      let k = 0;
+      for (let prod = uniform(); prod > limit; prod *= uniform()) k++;
+      return k;
+    }
+    // PTRS: transformed rejection with squeeze (W. Hoermann, 1993), as in numpy.
+    const slam = Math.sqrt(lambda);
+    const loglam = Math.log(lambda);
+    const b = 0.931 + 2.53 * slam;
+    const a = -0.059 + 0.02483 * b;
+    const invalpha = 1.1239 + 1.1328 / (b - 3.4);
+    const vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+      const u = uniform() - 0.5;
+      const v = uniform();
+      const us = 0.5 - Math.abs(u);
+      const k = Math.floor(((2 * a) / us + b) * u + lambda + 0.43);
+      if (us >= 0.07 && v <= vr) return k;
+      if (k < 0 || (us < 0.013 && v > us)) continue;
+      if (
+        Math.log(v) + Math.log(invalpha) - Math.log(a / (us * us) + b) <=
+        -lambda + k * loglam - logFactorial(k)
+      ) {
+        return k;
+      }
+    }
+  };
+  return { uniform, normal, poisson };
 }
