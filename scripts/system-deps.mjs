@@ -20,7 +20,9 @@ const missing = NEEDS.filter(([, ok]) => !ok()).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);
 const root = typeof process.getuid === "function" && process.getuid() === 0;
 if (!root || !existsSync("/usr/bin/apt-get")) {
-  console.error(`hutch tests need these Debian packages: ${missing.join(" ")}\n  sudo apt-get install -y ${missing.join(" ")}`);
+  console.error(
+    `hutch tests need these Debian packages: ${missing.join(" ")}\n  sudo apt-get install -y ${missing.join(" ")}`,
+  );
   process.exit(1);
 }
 console.error(`installing Debian packages the tests use: ${missing.join(" ")}`);
