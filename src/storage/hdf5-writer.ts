@@ -1,0 +1,466 @@
+// Writes runs' documents to HDF5 files through layout plug-ins and a worker thread, with back-pressure and rotation.
+import { Worker } from "node:worker_threads";
+import { join } from "node:path";
+import {
+  ErrorCode,
+  HutchError,
+  nowSec,
+  toHutchError,
+  type Descriptor,
+  type Document,
+  type RunFile,
+  type RunStart,
+  type RunStop,
+} from "../core/index.js";
+import { DEFAULT_FILE_PATTERN, formatFileName, validateFilePattern } from "./file-pattern.js";
+import type { LayoutFactory, LayoutOptions, RunFileLayout } from "./layout.js";
+import { layoutFactory } from "./layout-registry.js";
+import { describeRunFiles } from "./run-files.js";
+import { StorageFailure } from "./storage-failure.js";
+import { ArenaPool, BatchBuilder } from "./write-batch.js";
+import type { Batch, BatchReply } from "./worker-protocol.js";
+import { workerUrl } from "./worker-url.js";
+
+/** Options of a writer; units in names. */
+export interface Hdf5WriterOptions {
+  /** Directory of the run files (created if missing). */
+  readonly directory: string;
+  /** File name pattern, see {@link formatFileName}. */
+  readonly pattern?: string;
+  /** Start a new part when the current file reaches this size; 0 = never. */
+  readonly rotateBytes?: number;
+  /** At most this much data (in time) is lost by a kill -9: data is flushed (SWMR) at half this period. */
+  readonly flushIntervalMs?: number;
+  /** gzip level for every stream, or per stream name (0 = none). */
+  readonly gzip?: number | Readonly<Record<string, number>>;
+  /** Streams to write (default: all). */
+  readonly streams?: readonly string[];
+  /** Layouts by registered name or factory (default: generic). */
+  readonly layouts?: readonly (string | LayoutFactory)[];
+  /** Target chunk size of generic datasets. */
+  readonly chunkBytes?: number;
+  /** Bytes of rows per batch sent to the worker. */
+  readonly batchBytes?: number;
+  /** Batches in the worker at once; when reached, `write()` waits (back-pressure). */
+  readonly maxInFlight?: number;
+  /** Component name recorded with each file. */
+  readonly component?: string;
+  /** Called once when writing fails (disk full, read-only directory, bad document). */
+  readonly onFailure?: (err: HutchError) => void;
+}
+
+/** Defaults of {@link Hdf5WriterOptions}. */
+export const HDF5_WRITER_DEFAULTS = {
+  pattern: DEFAULT_FILE_PATTERN,
+  rotateBytes: 2 * 1024 ** 3,
+  flushIntervalMs: 1000,
+  chunkBytes: 64 * 1024,
+  batchBytes: 8 * 1024 ** 2,
+  maxInFlight: 4,
+} as const;
+
+/** Counters of a writer. */
+export interface Hdf5WriterStats {
+  documents: number;
+  events: number;
+  bytes_appended: number;
+  batches: number;
+  flushes: number;
+  files: number;
+  /** Times `write()` waited for the worker (the disk is the bottleneck). */
+  worker_waits: number;
+  /** Documents not written because the writer had failed (the run is in ERROR). */
+  discarded: number;
+  /** Documents of other runs, or of streams not selected. */
+  skipped: number;
+}
+
+interface RunState {
+  readonly start: RunStart;
+  readonly layouts: RunFileLayout[];
+  readonly descriptors: Map<string, Descriptor>;
+  readonly excluded: Set<string>;
+  readonly counts: Map<string, Record<string, number>>;
+  readonly parts: string[];
+  /** Bytes appended to the current part, and how many of them the last acknowledged batch covered. */
+  partBytes: number;
+  ackedPartBytes: number;
+  closing: boolean;
+  readonly done: Promise<RunFile[]>;
+  resolve(files: RunFile[]): void;
+}
+
+/**
+ * Writes the documents of runs to HDF5 files: one file per run (rotating into parts), laid out by plug-ins,
+ * written by h5wasm in a worker thread in SWMR mode so h5py can read while it grows. `write()` resolves once
+ * the document is accepted; it waits when the worker is behind (back-pressure, never loss).
+ * @example
+ * const w = await Hdf5Writer.open({ directory: "var/data" });
+ * for await (const { doc } of sub) await w.write(doc);
+ * const files = await w.runFinished(runUid);
+ * await w.close();
+ */
+export class Hdf5Writer {
+  readonly stats: Hdf5WriterStats = {
+    documents: 0,
+    events: 0,
+    bytes_appended: 0,
+    batches: 0,
+    flushes: 0,
+    files: 0,
+    worker_waits: 0,
+    discarded: 0,
+    skipped: 0,
+  };
+  private readonly pool: ArenaPool;
+  private readonly builder: BatchBuilder;
+  private readonly inFlight = new Map<number, { closes?: RunState; part: string; partBytes: number }>();
+  private replyWaiters: (() => void)[] = [];
+  private run: RunState | undefined;
+  private readonly finished = new Map<string, Promise<RunFile[]>>();
+  private failure: HutchError | undefined;
+  private unflushed = false;
+  private fileBytes = 0;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  private readonly o: Required<Omit<Hdf5WriterOptions, "streams" | "component" | "onFailure" | "gzip">> &
+    Hdf5WriterOptions;
+
+  private constructor(
+    private readonly worker: Worker,
+    opts: Hdf5WriterOptions,
+  ) {
+    this.o = { ...HDF5_WRITER_DEFAULTS, layouts: ["generic"], ...opts };
+    this.pool = new ArenaPool(this.o.batchBytes);
+    this.builder = new BatchBuilder(this.pool);
+    worker.on("message", (r: BatchReply) => this.onReply(r));
+    worker.on("error", (err) => this.fail(new StorageFailure(this.builder.file || undefined, "write", err)));
+    worker.on("exit", (code) => {
+      if (!this.closed)
+        this.fail(
+          new StorageFailure(this.builder.file || undefined, "write", `writer worker exited (code ${code})`),
+        );
+    });
+    this.timer = setInterval(() => this.tick(), Math.max(10, this.o.flushIntervalMs / 2));
+    this.timer.unref();
+  }
+
+  /** Starts the worker (loads h5wasm) and checks the options. */
+  static async open(opts: Hdf5WriterOptions): Promise<Hdf5Writer> {
+    validateFilePattern(opts.pattern ?? DEFAULT_FILE_PATTERN);
+    for (const l of opts.layouts ?? []) if (typeof l === "string") layoutFactory(l);
+    const worker = new Worker(workerUrl("hdf5-worker.js", import.meta.url));
+    await new Promise<void>((resolve, reject) => {
+      worker.once("message", () => resolve());
+      worker.once("error", (err) => reject(toHutchError(err, ErrorCode.Io)));
+    });
+    return new Hdf5Writer(worker, opts);
+  }
+
+  /** The failure that stopped writing, if any (cleared by `reset()`). */
+  get failed(): HutchError | undefined {
+    return this.failure;
+  }
+
+  /** Batches in the worker now. */
+  get pending(): number {
+    return this.inFlight.size;
+  }
+
+  /**
+   * Takes one document. Run documents of the current run are laid out and batched; others are skipped.
+   * Resolves when accepted; waits while `maxInFlight` batches are in the worker.
+   */
+  async write(doc: Document): Promise<void> {
+    this.stats.documents++;
+    if (this.failure || this.closed) {
+      if (isRunData(doc)) this.stats.discarded++;
+      return;
+    }
+    try {
+      this.handle(doc);
+    } catch (err) {
+      this.fail(toHutchError(err, ErrorCode.Validation), true);
+      return;
+    }
+    this.dispatch();
+    while (this.inFlight.size >= this.o.maxInFlight && !this.failure) {
+      this.stats.worker_waits++;
+      await new Promise<void>((r) => this.replyWaiters.push(r));
+    }
+  }
+
+  /**
+   * The files of run `uid`, once its run-stop has been written and its files closed (or once writing failed).
+   * Rejects with HUTCH_ERR_TIMEOUT after `timeoutMs`.
+   */
+  async runFinished(uid: string, timeoutMs = 30_000): Promise<RunFile[]> {
+    const p = this.finished.get(uid) ?? (this.run?.start.uid === uid ? this.run.done : undefined);
+    if (!p) throw new HutchError(ErrorCode.Validation, `run ${uid} was not written by this writer`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new HutchError(ErrorCode.Timeout, `run files not closed within ${timeoutMs} ms (no run-stop?)`),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([p, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Ends the current run without its run-stop (stop timeout, shutdown): final attributes say why. */
+  endRun(reason: string): Promise<RunFile[]> | undefined {
+    const run = this.run;
+    if (!run) return undefined;
+    if (!run.closing && !this.failure) {
+      const counts: Record<string, number> = {};
+      for (const c of run.counts.values())
+        for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
+      const stop: RunStop = {
+        kind: "run-stop",
+        uid: `${run.start.uid}-writer-stop`,
+        runUid: run.start.uid,
+        run: run.start.run,
+        time: nowSec(),
+        exitStatus: "fail",
+        reason,
+        counts,
+      };
+      void this.write(stop);
+    }
+    return run.done;
+  }
+
+  /** Waits until every batch recorded so far is written and flushed. */
+  async drain(): Promise<void> {
+    if (!this.failure && (this.builder.dirty || this.unflushed)) {
+      this.builder.flush();
+      this.dispatch();
+    }
+    while (this.inFlight.size > 0) await new Promise<void>((r) => this.replyWaiters.push(r));
+  }
+
+  /** Clears a failure so that the next run-start opens a new file. */
+  reset(): void {
+    this.failure = undefined;
+    this.run = undefined;
+    this.builder.discard();
+  }
+
+  /** Closes the current run's file (if any, as failed), then stops the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const pending = this.endRun("writer closed during the run");
+    if (pending) await Promise.race([pending, new Promise((r) => setTimeout(r, 10_000))]);
+    await this.drain();
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.worker.terminate();
+    for (const w of this.replyWaiters.splice(0)) w();
+  }
+
+  private handle(doc: Document): void {
+    switch (doc.kind) {
+      case "run-start":
+        if (this.run && !this.run.closing)
+          this.endRun(`run ${doc.run} started before the run-stop of this run`);
+        return this.beginRun(doc);
+      case "descriptor": {
+        const run = this.current(doc.runUid);
+        if (!run) return;
+        if (this.o.streams && !this.o.streams.includes(doc.stream)) {
+          run.excluded.add(doc.uid);
+          return;
+        }
+        run.descriptors.set(doc.uid, doc);
+        for (const l of run.layouts) l.onDescriptor?.(this.builder, doc);
+        return;
+      }
+      case "event":
+      case "event-page": {
+        const run = this.current(doc.runUid);
+        if (!run) return;
+        const d = run.descriptors.get(doc.descriptor);
+        if (!d) {
+          if (run.excluded.has(doc.descriptor)) return void this.stats.skipped++;
+          throw new HutchError(
+            ErrorCode.Validation,
+            `${doc.kind} of stream '${doc.stream}' refers to descriptor ${doc.descriptor}, which this writer never received`,
+          );
+        }
+        const estimate = this.fileBytes + run.partBytes - run.ackedPartBytes;
+        if (this.o.rotateBytes > 0 && estimate >= this.o.rotateBytes) this.rotate(run);
+        const before = this.builder.pendingBytes;
+        for (const l of run.layouts) {
+          if (doc.kind === "event") l.onEvent?.(this.builder, doc, d);
+          else l.onPage?.(this.builder, doc, d);
+        }
+        run.partBytes += Math.max(0, this.builder.pendingBytes - before);
+        const n = doc.kind === "event" ? 1 : doc.n;
+        const c = run.counts.get(this.builder.file)!;
+        c[doc.stream] = (c[doc.stream] ?? 0) + n;
+        this.stats.events += n;
+        return;
+      }
+      case "run-stop": {
+        const run = this.current(doc.runUid);
+        if (!run || run.closing) return;
+        for (const l of run.layouts) l.onRunStop?.(this.builder, doc);
+        this.builder.closeFile();
+        run.closing = true;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private current(runUid: string): RunState | undefined {
+    if (this.run?.start.uid === runUid && !this.run.closing) return this.run;
+    this.stats.skipped++;
+    return undefined;
+  }
+
+  private beginRun(start: RunStart): void {
+    const lo: LayoutOptions = { gzipFor: (s) => this.gzipFor(s), chunkBytes: this.o.chunkBytes };
+    let resolve!: (f: RunFile[]) => void;
+    const done = new Promise<RunFile[]>((r) => (resolve = r));
+    const layouts = this.o.layouts.map((l) => (typeof l === "string" ? layoutFactory(l) : l)(lo));
+    const run: RunState = {
+      start,
+      layouts,
+      descriptors: new Map(),
+      excluded: new Set(),
+      counts: new Map(),
+      parts: [],
+      partBytes: 0,
+      ackedPartBytes: 0,
+      closing: false,
+      done,
+      resolve,
+    };
+    this.run = run;
+    this.finished.set(start.uid, done);
+    while (this.finished.size > 16) this.finished.delete(this.finished.keys().next().value!);
+    this.openPart(run, true);
+  }
+
+  private openPart(run: RunState, newRun: boolean): void {
+    const part = newRun ? 1 : this.builder.part + 1;
+    const name = formatFileName(this.o.pattern, {
+      instrument: run.start.instrument,
+      run: run.start.run,
+      time: run.start.time,
+      part,
+    });
+    const path = join(this.o.directory, name);
+    this.builder.openFile(path, newRun);
+    run.counts.set(path, {});
+    run.parts.push(path);
+    run.partBytes = 0;
+    run.ackedPartBytes = 0;
+    this.fileBytes = 0;
+    this.stats.files++;
+    for (const l of run.layouts) l.onRunStart?.(this.builder, run.start);
+    for (const d of run.descriptors.values()) for (const l of run.layouts) l.onDescriptor?.(this.builder, d);
+  }
+
+  private rotate(run: RunState): void {
+    this.builder.closeFile();
+    this.openPart(run, false);
+  }
+
+  private gzipFor(stream: string): number {
+    const g = this.o.gzip;
+    return typeof g === "number" ? g : (g?.[stream] ?? 0);
+  }
+
+  private tick(): void {
+    if (this.failure || this.closed) return;
+    if (this.builder.dirty || this.unflushed) {
+      this.builder.flush();
+      this.dispatch();
+    }
+  }
+
+  private dispatch(): void {
+    for (const b of this.builder.take()) this.post(b);
+  }
+
+  private post(b: Batch): void {
+    const last = b.ops.at(-1);
+    const closes = last?.op === "close" && this.run?.closing ? this.run : undefined;
+    const partBytes = this.run?.partBytes ?? 0;
+    this.inFlight.set(
+      b.id,
+      closes ? { closes, part: this.builder.file, partBytes } : { part: this.builder.file, partBytes },
+    );
+    this.stats.batches++;
+    if (last?.op === "flush") {
+      this.stats.flushes++;
+      this.unflushed = false;
+    } else if (b.ops.some((o) => o.op === "append")) this.unflushed = true;
+    this.worker.postMessage(b, b.arena ? [b.arena] : []);
+  }
+
+  private onReply(r: BatchReply): void {
+    this.pool.give(r.arena);
+    const entry = this.inFlight.get(r.id);
+    this.inFlight.delete(r.id);
+    if (!r.ok) {
+      this.fail(new StorageFailure(r.path, "write", new Error(r.detail ?? r.message), r.os, r.message));
+    } else if (!this.failure) {
+      if (this.run && entry && !entry.closes && entry.part === this.builder.file) {
+        this.fileBytes = r.fileBytes;
+        this.run.ackedPartBytes = entry.partBytes;
+      }
+      this.stats.bytes_appended += r.appendedBytes;
+      if (entry?.closes) void this.finishRun(entry.closes);
+    }
+    for (const w of this.replyWaiters.splice(0)) w();
+  }
+
+  private async finishRun(run: RunState): Promise<void> {
+    const files = await describeRunFiles(run.parts, run.counts, this.o.component);
+    if (this.run === run) this.run = undefined;
+    run.resolve(files);
+  }
+
+  /** Stops writing: reports once, closes the file if the worker still has it open, finishes the run's files. */
+  private fail(err: HutchError, closeFile = false): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.builder.discard();
+    const run = this.run;
+    if (run && !run.closing) {
+      run.closing = true;
+      if (closeFile) {
+        // The worker still has the file: close it cleanly with what was sent so far.
+        this.builder.closeFile();
+        for (const b of this.builder.take()) {
+          this.inFlight.set(b.id, { part: this.builder.file, partBytes: 0 });
+          this.worker.postMessage({ ...b, ops: [{ op: "close" }], arena: undefined });
+        }
+      }
+      const finish = () => void this.finishRun(run);
+      if (closeFile) this.whenIdle(finish);
+      else finish();
+    }
+    this.o.onFailure?.(err);
+  }
+
+  private whenIdle(fn: () => void): void {
+    if (this.inFlight.size === 0) return fn();
+    this.replyWaiters.push(() => this.whenIdle(fn));
+  }
+}
+
+function isRunData(doc: Document): boolean {
+  return doc.kind === "event" || doc.kind === "event-page" || doc.kind === "descriptor";
+}
