@@ -1,0 +1,2 @@
+// The sources: one folder per hardware family (decoder + source component).
+export * from "./target-c/index.js";

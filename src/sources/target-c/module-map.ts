@@ -1,0 +1,57 @@
+// Which TARGET-C module a datagram comes from, by its source address: the SSDAQ last-octet rule or an explicit table.
+import { z } from "zod";
+
+/** The SSDAQ rule: module = (last octet % modulo) - offset; x.x.x.101..132 are modules 0..31 by default. */
+export const LastOctetMapSchema = z.object({
+  kind: z.literal("last-octet"),
+  modulo: z.number().int().min(1).default(100),
+  offset: z.number().int().default(1),
+});
+
+/** An explicit address -> module table, e.g. `{ "10.0.3.17": 0, "10.0.3.18": 1 }`. */
+export const TableMapSchema = z.object({
+  kind: z.literal("table"),
+  table: z.record(z.string(), z.number().int().min(0)),
+});
+
+/** How source addresses map to modules (instrument file `moduleMap:`). */
+export const ModuleMapSchema = z
+  .discriminatedUnion("kind", [LastOctetMapSchema, TableMapSchema])
+  .default({ kind: "last-octet", modulo: 100, offset: 1 });
+/** How source addresses map to modules. */
+export type ModuleMap = z.infer<typeof ModuleMapSchema>;
+
+/** Distinct addresses remembered; past this the cache restarts, so a spray of spoofed sources cannot grow it. */
+const CACHE_LIMIT = 4096;
+
+/**
+ * Makes the address -> module function of a map: a module index in 0..modules-1, or -1 when the address is not
+ * a module (unknown source). Results are cached per address string.
+ * @example const moduleOf = moduleResolver({ kind: "last-octet", modulo: 100, offset: 1 }, 32); moduleOf("127.0.0.101") // 0
+ */
+export function moduleResolver(map: ModuleMap, modules: number): (address: string) => number {
+  const cache = new Map<string, number>();
+  const compute =
+    map.kind === "table"
+      ? (a: string) => {
+          const m = map.table[a];
+          return m !== undefined && m < modules ? m : -1;
+        }
+      : (a: string) => {
+          const dot = a.lastIndexOf(".");
+          if (dot < 0) return -1;
+          const octet = Number(a.slice(dot + 1));
+          if (!Number.isInteger(octet) || octet < 0 || octet > 255) return -1;
+          const m = (octet % map.modulo) - map.offset;
+          return m >= 0 && m < modules ? m : -1;
+        };
+  return (address) => {
+    let m = cache.get(address);
+    if (m === undefined) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      m = compute(address);
+      cache.set(address, m);
+    }
+    return m;
+  };
+}
