@@ -1,6 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { ErrorCode, RunFactory, StreamFactory, isHutchError, nd, topicOf } from "../core/index.js";
-import { decodeDocument, encodeDocument, wireRejectReason, type WireRejectReason } from "./wire.js";
+import {
+  ErrorCode,
+  EventPageSchema,
+  RunFactory,
+  StreamFactory,
+  isHutchError,
+  nd,
+  topicOf,
+} from "../core/index.js";
+import {
+  decodeDocument,
+  encodeDocument,
+  fastEventPage,
+  wireRejectReason,
+  type WireRejectReason,
+} from "./wire.js";
 
 describe("wire codec", () => {
   const run = RunFactory.open({ run: 3, instrument: "demo", plan: "count", config: { a: 1 } });
@@ -76,5 +90,50 @@ describe("wire codec", () => {
     const doc = decodeDocument(frames).doc;
     if (doc.kind !== "event-page") throw new Error("kind");
     expect(doc.data.adc!.data.buffer).toBe(frames[3]!.buffer);
+  });
+
+  it("fast page validation agrees with EventPageSchema on valid and broken pages", () => {
+    const page = s.page(new Float64Array([1, 2]), {
+      adc: nd(new Uint16Array(8), [2, 4]),
+      ts: nd(new BigUint64Array(2)),
+    });
+    const variants: Record<string, unknown>[] = [
+      { ...page },
+      { ...page, extra: 1 },
+      { ...page, kind: "event" },
+      { ...page, descriptor: "" },
+      { ...page, runUid: 3 },
+      { ...page, stream: "a/b" },
+      { ...page, seq: 0 },
+      { ...page, seq: 1.5 },
+      { ...page, seq: 2n ** 60n },
+      { ...page, n: -1 },
+      { ...page, n: 3 },
+      { ...page, time: nd(new Float32Array(2)) },
+      { ...page, time: { dtype: "float64", shape: [3], data: new Float64Array(2) } },
+      { ...page, time: [1, 2] },
+      { ...page, data: { adc: nd(new Uint16Array(12), [3, 4]) } },
+      { ...page, data: { adc: { dtype: "int3", shape: [2], data: new Uint8Array(2) } } },
+      { ...page, data: { adc: 5 } },
+      { ...page, data: [] },
+      { ...page, data: {} },
+    ];
+    for (const [i, v] of variants.entries()) {
+      const z = EventPageSchema.safeParse(v);
+      const f = fastEventPage(v);
+      expect(f !== undefined, `variant ${i}`).toBe(z.success);
+      if (z.success) expect(f, `variant ${i}`).toEqual(z.data);
+    }
+  });
+
+  it("puts a page's time in frame 2 and its fields after it, in field order", () => {
+    const page = s.page(new Float64Array([7]), {
+      ts: nd(new BigUint64Array([9n])),
+      adc: nd(new Uint16Array(4), [1, 4]),
+    });
+    const frames = encodeDocument(topicOf("demo", page), page);
+    expect(new Float64Array(frames[2]!.buffer, frames[2]!.byteOffset, 1)[0]).toBe(7);
+    expect(frames[3]!.byteLength).toBe(8);
+    expect(frames[4]!.byteLength).toBe(8);
   });
 });

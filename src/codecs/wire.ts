@@ -6,8 +6,10 @@ import {
   HutchError,
   bytesOf,
   isDType,
+  shapeSize,
   viewBytes,
   type Document,
+  type EventPage,
   type NdArray,
 } from "../core/index.js";
 
@@ -82,7 +84,7 @@ export function encodeDocument(topic: string, doc: Document, opts: EncodeOptions
     for (const k in v) o[k] = strip((v as Record<string, unknown>)[k]);
     return o;
   };
-  const body = strip(doc);
+  const body = doc.kind === "event-page" ? pageBody(doc, frames, arrays) : strip(doc);
   const header = encoder.encode(
     opts.origin === undefined
       ? { v: WIRE_VERSION, kind: doc.kind, doc: body, arrays }
@@ -90,6 +92,33 @@ export function encodeDocument(topic: string, doc: Document, opts: EncodeOptions
   );
   frames[1] = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
   return frames;
+}
+
+/** The header body of a page, built directly (the hot path): same result as the generic walk. */
+function pageBody(
+  p: EventPage,
+  frames: Buffer[],
+  arrays: { dtype: string; shape: readonly number[] }[],
+): Record<string, unknown> {
+  const ref = (a: NdArray): { [ND_KEY]: number } => {
+    const d = a.data;
+    frames.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+    arrays.push({ dtype: a.dtype, shape: a.shape });
+    return { [ND_KEY]: arrays.length - 1 };
+  };
+  const time = ref(p.time);
+  const data: Record<string, unknown> = {};
+  for (const k in p.data) data[k] = ref(p.data[k]!);
+  return {
+    kind: p.kind,
+    descriptor: p.descriptor,
+    runUid: p.runUid,
+    stream: p.stream,
+    seq: p.seq,
+    n: p.n,
+    time,
+    data,
+  };
 }
 
 /** Turns the header's array specs and frames into typed-array views (no copy when aligned). */
@@ -135,6 +164,43 @@ function restore(topic: string, v: unknown, arrays: readonly NdArray[]): unknown
   return o;
 }
 
+const NAME = /^[A-Za-z0-9_.-]+$/;
+const isInt = (v: unknown, min: number): v is number => Number.isInteger(v) && (v as number) >= min;
+
+/** The NdArraySchema check, written out. */
+function isNdArray(v: unknown): v is NdArray {
+  if (typeof v !== "object" || v === null) return false;
+  const a = v as NdArray;
+  if (!isDType(a.dtype) || !Array.isArray(a.shape) || !ArrayBuffer.isView(a.data)) return false;
+  for (const x of a.shape) if (!isInt(x, 0)) return false;
+  return (a.data as { length: number }).length === shapeSize(a.shape);
+}
+
+/**
+ * EventPageSchema written out for the hot path: returns the page as zod would (unknown keys dropped), or
+ * undefined when anything is off, in which case the caller runs zod for the exact error. wire.test.ts checks
+ * that both agree.
+ */
+export function fastEventPage(v: unknown): EventPage | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const p = v as Record<string, unknown>;
+  const { descriptor, runUid, stream, seq, n, time, data } = p;
+  if (p["kind"] !== "event-page") return undefined;
+  if (typeof descriptor !== "string" || descriptor.length === 0) return undefined;
+  if (typeof runUid !== "string" || runUid.length === 0) return undefined;
+  if (typeof stream !== "string" || !NAME.test(stream)) return undefined;
+  if (!isInt(seq, 1) || !isInt(n, 0)) return undefined;
+  if (!isNdArray(time) || time.dtype !== "float64" || time.data.length !== n) return undefined;
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return undefined;
+  const out: Record<string, NdArray> = {};
+  for (const k in data) {
+    const a = (data as Record<string, unknown>)[k];
+    if (!isNdArray(a) || a.shape[0] !== n) return undefined;
+    out[k] = a;
+  }
+  return { kind: "event-page", descriptor, runUid, stream, seq, n, time, data: out };
+}
+
 /**
  * Decodes and validates multipart frames. Throws HUTCH_ERR_WIRE naming the problem, with `details.reason`
  * one of WIRE_REJECT_REASONS (missing frames, bad header, unknown version, array frame of the wrong size,
@@ -155,7 +221,7 @@ export function decodeDocument(frames: readonly Uint8Array[]): WireMessage {
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw reject("header", `topic '${topic}': header is not a map`);
   }
-  const h = header as { v?: unknown; doc?: unknown; arrays?: unknown; origin?: unknown };
+  const h = header as { v?: unknown; kind?: unknown; doc?: unknown; arrays?: unknown; origin?: unknown };
   if (h.v !== WIRE_VERSION) {
     throw reject("version", `topic '${topic}': wire version ${String(h.v)}, expected ${WIRE_VERSION}`);
   }
@@ -167,7 +233,9 @@ export function decodeDocument(frames: readonly Uint8Array[]): WireMessage {
     );
   }
   const arrays = viewArrays(topic, specs, frames);
-  const parsed = DocumentSchema.safeParse(restore(topic, h.doc, arrays));
+  const raw = restore(topic, h.doc, arrays);
+  const fast = h.kind === "event-page" ? fastEventPage(raw) : undefined;
+  const parsed = fast ? { success: true as const, data: fast } : DocumentSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw reject(
