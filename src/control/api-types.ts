@@ -38,6 +38,8 @@ export interface SystemStatus {
   readonly lastRun?: number;
   readonly allowed: Command[];
   readonly components: ComponentStatus[];
+  /** The core process's bus: `published` and `<subscription>.<delivered|dropped|blocked|depth>`. */
+  readonly bus?: Record<string, number>;
   /** The configuration the next (or current) run is prepared with. */
   readonly config: Record<string, unknown>;
 }

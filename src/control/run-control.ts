@@ -130,6 +130,7 @@ export class RunControl implements OperatorApi {
       ...(this.catalog.lastRun !== undefined ? { lastRun: this.catalog.lastRun } : {}),
       allowed: s === "STOP" ? [...allowedCommands(s), "start"] : allowedCommands(s),
       components: this.components.all().map((c) => c.status(now)),
+      bus: busValues(this.opts.bus),
       config: this.runConfig,
     };
   }
@@ -430,6 +431,7 @@ export class RunControl implements OperatorApi {
 
   private tick(): void {
     this.components.check(this.lostAfterMs);
+    this.busMetric();
     if (this.coreState === "RUN") this.watchdogs.check();
     const s = this.state;
     if (s !== this.lastSystem) {
@@ -443,6 +445,19 @@ export class RunControl implements OperatorApi {
         ...(this.reason ? { reason: this.reason } : {}),
       });
     }
+  }
+
+  /** Once a second: the bus's subscriptions (delivered, dropped, blocked, depth) as the `bus` metric. */
+  private busMetric(): void {
+    const now = this.now();
+    if (now - (this.lastMetricMs.get("bus") ?? 0) < 1000) return;
+    this.lastMetricMs.set("bus", now);
+    void this.opts.bus.publish({
+      kind: "metric",
+      time: nowSec(),
+      component: "bus",
+      values: busValues(this.opts.bus),
+    });
   }
 
   private maybeMetric(c: ComponentEntry): void {
@@ -482,4 +497,14 @@ export class RunControl implements OperatorApi {
     clearInterval(this.timer);
     this.untap();
   }
+}
+
+/** Flat counters of a bus: `published` and `<subscription>.<counter>` for every subscription. */
+export function busValues(bus: InprocBus): Record<string, number> {
+  const st = bus.stats();
+  const v: Record<string, number> = { published: st.published };
+  for (const s of st.subscriptions) {
+    for (const k of ["delivered", "dropped", "blocked", "depth"] as const) v[`${s.name}.${k}`] = s.stats[k];
+  }
+  return v;
 }
