@@ -1,9 +1,13 @@
 // The registry of component types an instrument file may name (`type:`): the composition root's one list.
 import type { ComponentDef } from "../component/index.js";
+import { timeWindowBuilderComponent } from "../builder/index.js";
 import { demoSource } from "../sim/index.js";
+import { targetCSourceComponent } from "../sources/index.js";
+import { hdf5WriterComponent } from "../storage/index.js";
+
+const ALL = [demoSource, targetCSourceComponent, timeWindowBuilderComponent, hdf5WriterComponent];
 
 /** Every component type known to this build, by type name. */
 export function componentTypes(): Map<string, ComponentDef<unknown>> {
-  const defs: ComponentDef<never>[] = [demoSource as ComponentDef<never>];
-  return new Map(defs.map((d) => [d.type, d as unknown as ComponentDef<unknown>]));
+  return new Map(ALL.map((d) => [d.type, d as unknown as ComponentDef<unknown>]));
 }

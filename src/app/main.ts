@@ -17,14 +17,21 @@ function addresses(o: { config?: string; core?: string; bus?: string }): CoreAdd
   let control = "tcp://127.0.0.1:5551";
   let publish = "tcp://127.0.0.1:5552";
   let instrument: string | undefined;
+  let dataDir: string | undefined;
   const file = o.config ?? process.env.HUTCH_CONFIG;
   if (file) {
     const cfg = loadInstrument(file, componentTypes());
     control = cfg.core.control;
     publish = cfg.core.publish;
     instrument = cfg.instrument;
+    dataDir = cfg.core.dataDir;
   }
-  return { control: o.core ?? control, publish: o.bus ?? publish, ...(instrument ? { instrument } : {}) };
+  return {
+    control: o.core ?? control,
+    publish: o.bus ?? publish,
+    ...(instrument ? { instrument } : {}),
+    ...(dataDir ? { dataDir } : {}),
+  };
 }
 
 /** Runs until SIGINT/SIGTERM, then closes cleanly (a second signal forces exit). */

@@ -1,8 +1,18 @@
 // The operator commands of `hutch`: run control, status, components, logs, listen, runs.
 import type { Command as Cli } from "commander";
-import { COMMANDS, LOG_LEVELS, ErrorCode, HutchError, type Command, type LogLevel } from "../core/index.js";
+import {
+  COMMANDS,
+  LOG_LEVELS,
+  ErrorCode,
+  HutchError,
+  isHutchError,
+  type Command,
+  type LogLevel,
+} from "../core/index.js";
 import { ZmqSubscriber } from "../transport/index.js";
-import { connect, resultOf, type OperatorClient } from "../control/index.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { RunCatalog, connect, resultOf, type CatalogEntry, type OperatorClient } from "../control/index.js";
 import { counts, docToJson, duration, table, when } from "./format.js";
 
 /** Where the core is: its control address (operator calls) and publish address (documents). */
@@ -10,6 +20,25 @@ export interface CoreAddresses {
   readonly control: string;
   readonly publish: string;
   readonly instrument?: string;
+  /** The instrument's data directory (from the file), where the run catalog can be read without a core. */
+  readonly dataDir?: string;
+}
+
+/** The catalog from the core, or straight from `<dataDir>/catalog.json` when no core answers. */
+async function catalogOf(addr: CoreAddresses): Promise<CatalogEntry[]> {
+  try {
+    return await withClient(addr, (cl) => cl.runs());
+  } catch (err) {
+    if (
+      addr.dataDir &&
+      isHutchError(err, ErrorCode.Timeout) &&
+      existsSync(join(addr.dataDir, "catalog.json"))
+    ) {
+      console.error(`(no core at ${addr.control}; reading ${join(addr.dataDir, "catalog.json")})`);
+      return new RunCatalog(addr.dataDir).list();
+    }
+    throw err;
+  }
 }
 
 /** Resolves addresses from the common options (`-c FILE`, `--core URL`, `--bus URL`). */
@@ -171,7 +200,7 @@ export function addOperatorCommands(program: Cli, resolve: AddressResolver): voi
     program.command("runs").description("the run catalog").option("--json", "JSON output"),
   );
   runs.action(async (o) => {
-    const list = await withClient(resolve(o), (cl) => cl.runs());
+    const list = await catalogOf(resolve(o));
     if (o.json) return console.log(JSON.stringify(list, null, 1));
     console.log(
       table(
@@ -189,7 +218,7 @@ export function addOperatorCommands(program: Cli, resolve: AddressResolver): voi
   });
   addressOptions(runs.command("show").argument("<run>", "run number").option("--json", "JSON output")).action(
     async (n: string, o) => {
-      const list = await withClient(resolve({ ...runs.opts(), ...o }), (cl) => cl.runs());
+      const list = await catalogOf(resolve({ ...runs.opts(), ...o }));
       const r = list.find((x) => x.run === Number(n));
       if (!r)
         throw new HutchError(
@@ -223,6 +252,8 @@ export function parseSets(sets: string[]): Record<string, Record<string, unknown
   }
   return out;
 }
+
+const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function summary(command: string, d: Record<string, unknown> | undefined): string {
   if (!d) return `${command}: done`;

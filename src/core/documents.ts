@@ -41,7 +41,7 @@ export const ScalarSchema = z.union([z.number(), z.bigint(), z.string(), z.boole
 /** What one field of a stream holds: dtype, per-event shape ([] for scalars), units, source. */
 export const FieldSpecSchema = z.object({
   dtype: z.union([DTypeSchema, z.literal("string"), z.literal("bool")]),
-  shape: z.array(z.number().int().nonnegative()).describe("per-event shape; [] for a scalar"),
+  shape: z.array(z.number().int().nonnegative()).readonly().describe("per-event shape; [] for a scalar"),
   units: z.string().optional(),
   source: z.string().optional().describe("where the value comes from (device, channel, address)"),
   description: z.string().optional(),
