@@ -58,14 +58,13 @@ export class H5FileOps {
     return { appendedBytes: this.appendedBytes, fileBytes: this.currentSize() };
   }
 
-  /** Best-effort close after a failure: the file stays readable up to its last flush, and plain h5py opens it. */
+  /**
+   * Gives up the current file after a failure without flushing again (a close would write metadata that may
+   * point at data the disk refused): the file stays as of its last flush, which SWMR keeps consistent, and its
+   * open-for-write flags are cleared so any reader opens it. The worker is then replaced by the writer.
+   */
   abandon(): void {
     const path = this.path;
-    try {
-      this.file?.close();
-    } catch {
-      // The failure is already reported; the superblock flag fix below is what makes the file openable.
-    }
     this.file = undefined;
     this.path = undefined;
     this.swmr = false;

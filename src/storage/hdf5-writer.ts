@@ -17,8 +17,9 @@ import type { LayoutFactory, LayoutOptions, RunFileLayout } from "./layout.js";
 import { layoutFactory } from "./layout-registry.js";
 import { describeRunFiles } from "./run-files.js";
 import { StorageFailure } from "./storage-failure.js";
+import { clearOpenFlags } from "./superblock.js";
 import { ArenaPool, BatchBuilder } from "./write-batch.js";
-import type { Batch, BatchReply } from "./worker-protocol.js";
+import type { Batch, BatchReply, WorkerReady } from "./worker-protocol.js";
 import { workerUrl } from "./worker-url.js";
 
 /** Options of a writer; units in names. */
@@ -126,21 +127,14 @@ export class Hdf5Writer {
   private readonly o: Required<Omit<Hdf5WriterOptions, "streams" | "component" | "onFailure" | "gzip">> &
     Hdf5WriterOptions;
 
-  private constructor(
-    private readonly worker: Worker,
-    opts: Hdf5WriterOptions,
-  ) {
+  private worker!: Worker;
+  private ready!: Promise<void>;
+
+  private constructor(opts: Hdf5WriterOptions) {
     this.o = { ...HDF5_WRITER_DEFAULTS, layouts: ["generic"], ...opts };
     this.pool = new ArenaPool(this.o.batchBytes);
     this.builder = new BatchBuilder(this.pool);
-    worker.on("message", (r: BatchReply) => this.onReply(r));
-    worker.on("error", (err) => this.fail(new StorageFailure(this.builder.file || undefined, "write", err)));
-    worker.on("exit", (code) => {
-      if (!this.closed)
-        this.fail(
-          new StorageFailure(this.builder.file || undefined, "write", `writer worker exited (code ${code})`),
-        );
-    });
+    this.startWorker();
     this.timer = setInterval(() => this.tick(), Math.max(10, this.o.flushIntervalMs / 2));
     this.timer.unref();
   }
@@ -149,12 +143,54 @@ export class Hdf5Writer {
   static async open(opts: Hdf5WriterOptions): Promise<Hdf5Writer> {
     validateFilePattern(opts.pattern ?? DEFAULT_FILE_PATTERN);
     for (const l of opts.layouts ?? []) if (typeof l === "string") layoutFactory(l);
-    const worker = new Worker(workerUrl("hdf5-worker.js", import.meta.url));
-    await new Promise<void>((resolve, reject) => {
-      worker.once("message", () => resolve());
-      worker.once("error", (err) => reject(toHutchError(err, ErrorCode.Io)));
+    const w = new Hdf5Writer(opts);
+    try {
+      await w.ready;
+    } catch (err) {
+      await w.close();
+      throw err;
+    }
+    return w;
+  }
+
+  /** (Re)starts the worker; messages of a replaced worker are ignored. */
+  private startWorker(): void {
+    const w = new Worker(workerUrl("hdf5-worker.js", import.meta.url));
+    this.worker = w;
+    let ready!: () => void;
+    let broken!: (e: unknown) => void;
+    this.ready = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      broken = reject;
     });
-    return new Hdf5Writer(worker, opts);
+    this.ready.catch(() => undefined);
+    w.on("message", (r: BatchReply | WorkerReady) => {
+      if (w !== this.worker) return;
+      if ("ready" in r) ready();
+      else this.onReply(r);
+    });
+    w.on("error", (err) => {
+      if (w !== this.worker) return;
+      broken(toHutchError(err, ErrorCode.Io));
+      this.fail(new StorageFailure(this.builder.file || undefined, "write", err), "worker-died");
+    });
+    w.on("exit", (code) => {
+      if (w !== this.worker || this.closed) return;
+      broken(new HutchError(ErrorCode.Io, `HDF5 writer worker exited (code ${code})`));
+      this.fail(
+        new StorageFailure(this.builder.file || undefined, "write", `writer worker exited (code ${code})`),
+        "worker-died",
+      );
+    });
+  }
+
+  /** Replaces a worker that failed: its HDF5 state is abandoned (never flushed again), a fresh one takes over. */
+  private replaceWorker(): void {
+    const old = this.worker;
+    this.inFlight.clear();
+    this.startWorker();
+    void old.terminate();
+    for (const w of this.replyWaiters.splice(0)) w();
   }
 
   /** The failure that stopped writing, if any (cleared by `reset()`). */
@@ -180,7 +216,7 @@ export class Hdf5Writer {
     try {
       this.handle(doc);
     } catch (err) {
-      this.fail(toHutchError(err, ErrorCode.Validation), true);
+      this.fail(toHutchError(err, ErrorCode.Validation), "main");
       return;
     }
     this.dispatch();
@@ -414,7 +450,10 @@ export class Hdf5Writer {
     const entry = this.inFlight.get(r.id);
     this.inFlight.delete(r.id);
     if (!r.ok) {
-      this.fail(new StorageFailure(r.path, "write", new Error(r.detail ?? r.message), r.os, r.message));
+      this.fail(
+        new StorageFailure(r.path, "write", new Error(r.detail ?? r.message), r.os, r.message),
+        "worker",
+      );
     } else if (!this.failure) {
       if (this.run && entry && !entry.closes && entry.part === this.builder.file) {
         this.fileBytes = r.fileBytes;
@@ -432,25 +471,35 @@ export class Hdf5Writer {
     run.resolve(files);
   }
 
-  /** Stops writing: reports once, closes the file if the worker still has it open, finishes the run's files. */
-  private fail(err: HutchError, closeFile = false): void {
+  /**
+   * Stops writing and reports once. `main`: a document could not be laid out; the worker closes the file cleanly
+   * with what it has. `worker`: the worker failed (disk full...) and left the file as of its last flush, flags
+   * cleared; it is replaced. `worker-died`: the worker crashed; its file's open flags are cleared here.
+   */
+  private fail(err: HutchError, source: "main" | "worker" | "worker-died"): void {
     if (this.failure) return;
     this.failure = err;
     this.builder.discard();
     const run = this.run;
+    const file = this.builder.file;
+    if (source !== "main") this.replaceWorker();
+    if (source === "worker-died" && file) {
+      try {
+        clearOpenFlags(file);
+      } catch {
+        // `hutch recover` can do it later.
+      }
+    }
     if (run && !run.closing) {
       run.closing = true;
-      if (closeFile) {
-        // The worker still has the file: close it cleanly with what was sent so far.
+      if (source === "main") {
         this.builder.closeFile();
         for (const b of this.builder.take()) {
-          this.inFlight.set(b.id, { part: this.builder.file, partBytes: 0 });
+          this.inFlight.set(b.id, { part: file, partBytes: 0 });
           this.worker.postMessage({ ...b, ops: [{ op: "close" }], arena: undefined });
         }
-      }
-      const finish = () => void this.finishRun(run);
-      if (closeFile) this.whenIdle(finish);
-      else finish();
+        this.whenIdle(() => void this.finishRun(run));
+      } else void this.finishRun(run);
     }
     this.o.onFailure?.(err);
   }
