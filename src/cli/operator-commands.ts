@@ -130,7 +130,7 @@ export function addOperatorCommands(program: Cli, resolve: AddressResolver): voi
           c.lost ? "LOST" : c.state,
           `${c.heartbeatAgeMs} ms`,
           c.placement,
-          c.lastError ?? counts(c.counters),
+          clip(c.lastError ?? counts(c.counters), 100),
         ]),
       ),
     );
