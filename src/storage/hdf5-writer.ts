@@ -213,9 +213,11 @@ export class Hdf5Writer {
       if (isRunData(doc)) this.stats.discarded++;
       return;
     }
+    this.builder.mark();
     try {
       this.handle(doc);
     } catch (err) {
+      this.builder.rollback();
       this.fail(toHutchError(err, ErrorCode.Validation), "main");
       return;
     }
@@ -479,7 +481,7 @@ export class Hdf5Writer {
   private fail(err: HutchError, source: "main" | "worker" | "worker-died"): void {
     if (this.failure) return;
     this.failure = err;
-    this.builder.discard();
+    if (source !== "main") this.builder.discard();
     const run = this.run;
     const file = this.builder.file;
     if (source !== "main") this.replaceWorker();
@@ -493,11 +495,9 @@ export class Hdf5Writer {
     if (run && !run.closing) {
       run.closing = true;
       if (source === "main") {
+        // The worker is fine: it writes what was valid before this document and closes the file cleanly.
         this.builder.closeFile();
-        for (const b of this.builder.take()) {
-          this.inFlight.set(b.id, { part: file, partBytes: 0 });
-          this.worker.postMessage({ ...b, ops: [{ op: "close" }], arena: undefined });
-        }
+        this.dispatch();
         this.whenIdle(() => void this.finishRun(run));
       } else void this.finishRun(run);
     }

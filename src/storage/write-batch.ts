@@ -30,6 +30,13 @@ interface PendingAppend {
   strings: string[] | undefined;
 }
 
+interface Mark {
+  readonly ops: number;
+  readonly used: number;
+  readonly arena: Uint8Array | undefined;
+  readonly appends: Map<string, { rows: number; segments: number; last: number; strings: number }>;
+}
+
 const enc = new TextEncoder();
 
 /**
@@ -49,6 +56,7 @@ export class BatchBuilder implements LayoutWriter {
   private sealed: Batch[] = [];
   private nextId = 1;
   private newRun = false;
+  private marked: Mark | undefined;
 
   constructor(private readonly pool: ArenaPool) {}
 
@@ -87,6 +95,49 @@ export class BatchBuilder implements LayoutWriter {
   /** Seals what is recorded with a trailing flush (readers and crashes then see it). */
   flush(): void {
     this.seal({ op: "flush" });
+  }
+
+  /** Remembers the recorded state, so that `rollback()` can undo a document that failed half-way. */
+  mark(): void {
+    const appends = new Map<string, { rows: number; segments: number; last: number; strings: number }>();
+    for (const [k, p] of this.appends) {
+      appends.set(k, {
+        rows: p.rows,
+        segments: p.segments.length,
+        last: p.segments.at(-1)?.[1] ?? 0,
+        strings: p.strings?.length ?? 0,
+      });
+    }
+    this.marked = { ops: this.ops.length, used: this.used, arena: this.arena, appends };
+  }
+
+  /**
+   * Undoes what was recorded since `mark()`. If a batch was sealed in between (its arena filled), that batch
+   * keeps its part of the document (readers use the shortest dataset of a stream) and only the rest is undone.
+   */
+  rollback(): void {
+    const m = this.marked;
+    if (!m) return;
+    if (m.arena !== this.arena) {
+      this.ops = [];
+      this.appends = new Map();
+      this.used = 0;
+      return;
+    }
+    this.ops.length = m.ops;
+    this.used = m.used;
+    for (const [k, p] of this.appends) {
+      const before = m.appends.get(k);
+      if (!before) {
+        this.appends.delete(k);
+        continue;
+      }
+      p.rows = before.rows;
+      p.segments.length = before.segments;
+      const last = p.segments.at(-1);
+      if (last) last[1] = before.last;
+      if (p.strings) p.strings.length = before.strings;
+    }
   }
 
   /** Drops everything recorded and not yet handed out (after a failure). */
