@@ -1,6 +1,9 @@
 // Batch recording: coalesced appends, one copy into the arena, sealing when full, rollback of a half-done document.
 import { describe, expect, it } from "vitest";
 import { ArenaPool, BatchBuilder } from "./write-batch.js";
+import type { FileOp } from "./worker-protocol.js";
+
+type AppendOp = Extract<FileOp, { op: "append" }>;
 
 function builder(arenaBytes = 1024) {
   const b = new BatchBuilder(new ArenaPool(arenaBytes));
@@ -44,13 +47,13 @@ describe("BatchBuilder", () => {
       "append",
       "flush",
     ]);
-    const a = batch!.ops[5] as { rows: number; segments: [number, number][] };
+    const a = batch!.ops[5] as AppendOp;
     expect(a.rows).toBe(4);
     expect(a.segments).toEqual([[0, 16]]);
     expect([...new Uint16Array(batch!.arena!, 0, 8)]).toEqual([1, 2, 3, 4, 9, 9, 9, 9]);
-    expect((batch!.ops[6] as { strings: string[] }).strings).toEqual(["x", "é"]);
-    const c = batch!.ops[7] as { segments: [number, number][] };
-    expect([...new Uint8Array(batch!.arena!, c.segments[0]![0], 10)]).toEqual([
+    expect((batch!.ops[6] as AppendOp).strings).toEqual(["x", "é"]);
+    const c = batch!.ops[7] as AppendOp;
+    expect([...new Uint8Array(batch!.arena!, c.segments![0]![0], 10)]).toEqual([
       97, 98, 0, 0, 5, 119, 120, 121, 122, 6,
     ]);
   });
@@ -77,7 +80,7 @@ describe("BatchBuilder", () => {
     b.append("/s/a", 1, Uint16Array.of(11, 12)); // does not fit: seals first
     b.flush();
     const [first, second] = b.take();
-    const ap = first!.ops.find((o) => o.op === "append") as { rows: number; segments: [number, number][] };
+    const ap = first!.ops.find((o) => o.op === "append") as AppendOp;
     expect(ap.rows).toBe(4);
     expect([...new Uint16Array(first!.arena!, 0, 8)]).toEqual([1, 2, 3, 4, 7, 8, 9, 10]);
     expect(first!.ops.some((o) => o.op === "append" && o.path === "/s/t")).toBe(false);
