@@ -15,7 +15,7 @@ import {
   type EventPage,
 } from "../src/core/index.js";
 import { InprocBus } from "../src/transport/index.js";
-import { Hdf5Writer, readRunFile } from "../src/storage/index.js";
+import { asReplay, Hdf5Writer, readRunFile } from "../src/storage/index.js";
 
 let dir: string;
 beforeAll(() => {
@@ -132,4 +132,35 @@ it("replays a rotated run from all its parts in order", async () => {
   const got: Document[] = [];
   for await (const doc of readRunFile(files.map((f) => f.path))) got.push(doc);
   check(sent, got);
+});
+
+it("asReplay re-labels a stored run as a new run marked as a replay, values unchanged", async () => {
+  const { sent, files } = await writeRun({ run: 23 });
+  const got: Document[] = [];
+  for await (const doc of asReplay(readRunFile(files[0]!.path), { run: 99, file: files[0]!.path, time: 5 }))
+    got.push(doc);
+  const start = got[0]!;
+  expect(start).toMatchObject({
+    kind: "run-start",
+    run: 99,
+    time: 5,
+    replay: { of: sent[0]!.kind === "run-start" ? sent[0]!.uid : "", file: files[0]!.path, run: 23 },
+  });
+  const uid = start.kind === "run-start" ? start.uid : "";
+  expect(uid).not.toBe((sent[0] as { uid: string }).uid);
+  const descs = new Set(got.filter((d) => d.kind === "descriptor").map((d) => (d as { uid: string }).uid));
+  for (const d of got) {
+    if (d.kind === "descriptor" || d.kind === "run-stop") expect(d.runUid).toBe(uid);
+    if (d.kind === "event-page" || d.kind === "event") {
+      expect(d.runUid).toBe(uid);
+      expect(descs.has(d.descriptor)).toBe(true);
+    }
+  }
+  const stop = got.at(-1)!;
+  expect(stop).toMatchObject({
+    kind: "run-stop",
+    run: 99,
+    exitStatus: "success",
+    counts: (sent.at(-1) as { counts: object }).counts,
+  });
 });

@@ -11,3 +11,4 @@ export * from "./hdf5-writer.js";
 export * from "./hdf5-writer-component.js";
 export * from "./read-run-file.js";
 export * from "./recover.js";
+export * from "./replay-run.js";

@@ -1,0 +1,79 @@
+// Benchmark: HDF5 writer throughput for 1 MiB frames (documents -> worker -> h5wasm) vs raw fs writes of the same bytes.
+// Run: npm run build && npm run bench -- hdf5 [frames]   (headline `ratio:` = writer MiB/s / raw fs MiB/s, goal >= 0.7)
+import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { nd, RunFactory, StreamFactory } from "../src/core/index.js";
+import { Hdf5Writer } from "../src/storage/index.js";
+
+const FRAMES = Number(process.argv[2] ?? 384);
+const REPEATS = 3;
+const MiB = 1 << 20;
+const SHAPE = [512, 1024] as const; // uint16: 1 MiB per frame
+
+// A few distinct frames, cycled (a source reuses its buffers; the writer copies each once).
+const frames = Array.from({ length: 8 }, (_, k) =>
+  Uint16Array.from({ length: MiB / 2 }, (_, i) => (i * 31 + k * 7919) & 0xffff),
+);
+const dir = mkdtempSync(join(tmpdir(), "hutch-bench-hdf5-"));
+
+/** Raw fs: the same bytes, one write per frame, fsync at the end (the writer fsyncs its file at close). */
+function rawFs(copies = 1): number {
+  const paths = Array.from({ length: copies }, (_, i) => join(dir, `raw${i}.bin`));
+  const t0 = performance.now();
+  const fds = paths.map((p) => openSync(p, "w"));
+  for (let i = 0; i < FRAMES; i++) for (const fd of fds) writeSync(fd, frames[i % frames.length]!);
+  for (const fd of fds) {
+    fsyncSync(fd);
+    closeSync(fd);
+  }
+  const s = (performance.now() - t0) / 1000;
+  for (const p of paths) rmSync(p);
+  return FRAMES / s;
+}
+
+/** The writer's path: event-page documents (one frame each) -> batches -> worker -> h5wasm, until the file is closed. */
+async function writer(opts: { gzip?: number; flushIntervalMs?: number } = {}): Promise<number> {
+  const w = await Hdf5Writer.open({
+    directory: dir,
+    gzip: opts.gzip ?? 0,
+    flushIntervalMs: opts.flushIntervalMs ?? 1000,
+  });
+  const run = RunFactory.open({ run: 1, instrument: "bench", plan: "count", config: {} });
+  const s = new StreamFactory(run.info, "frames", { img: { dtype: "uint16", shape: [...SHAPE] } });
+  await w.write(run.start);
+  await w.write(s.descriptor);
+  const t0 = performance.now();
+  for (let i = 0; i < FRAMES; i++) {
+    await w.write(s.page(Float64Array.of(i), { img: nd(frames[i % frames.length]!, [1, ...SHAPE]) }));
+  }
+  await w.write(run.stop("success", "bench"));
+  await w.drain(); // the run-stop's batch closes (and fsyncs) the file
+  const s2 = (performance.now() - t0) / 1000;
+  const files = await w.runFinished(run.start.uid);
+  await w.close();
+  for (const f of files) rmSync(f.path);
+  return FRAMES / s2;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fs: number[] = [];
+const h5: number[] = [];
+try {
+  for (let r = 0; r < REPEATS; r++) {
+    fs.push(rawFs());
+    h5.push(await writer());
+  }
+  const fsMiBs = median(fs);
+  const h5MiBs = median(h5);
+  console.log(`frames: ${FRAMES} x 1 MiB, ${REPEATS} repeats (median)`);
+  console.log(`fs_MiB_per_s: ${fsMiBs.toFixed(0)}`);
+  console.log(`hdf5_MiB_per_s: ${h5MiBs.toFixed(0)}`);
+  // Crash-safety options measured in the same run (docs/files.md): flushing (SWMR) often vs. a journal beside the file.
+  console.log(`hdf5_flush_100ms_MiB_per_s: ${(await writer({ flushIntervalMs: 100 })).toFixed(0)}`);
+  console.log(`fs_twice_journal_emulation_MiB_per_s: ${rawFs(2).toFixed(0)}`);
+  console.log(`hdf5_gzip1_MiB_per_s: ${(await writer({ gzip: 1 })).toFixed(0)}`);
+  console.log(`ratio: ${(h5MiBs / fsMiBs).toFixed(2)}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
