@@ -1,3 +1,4 @@
 // The simulators: one folder per hardware family, each speaking its hardware's protocol.
 export * from "./demo/demo-source.js";
 export * from "./target-c/index.js";
+export * from "./demo/demo-camera.js";
