@@ -183,7 +183,7 @@ async function createHooks(initial: Hdf5WriterParams, ctx: ComponentContext): Pr
           `no run-stop for run ${r.run} within ${params.stopTimeoutMs} ms: closing its file as failed`,
           { err: String(err) },
         );
-        files = (await w.endRun(`no run-stop document within ${params.stopTimeoutMs} ms`)) ?? [];
+        files = (await w.endRun(`no run-stop document within ${params.stopTimeoutMs} ms`, r.uid)) ?? [];
       }
       metrics();
       return { files };

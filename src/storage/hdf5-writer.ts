@@ -119,6 +119,7 @@ export class Hdf5Writer {
   private replyWaiters: (() => void)[] = [];
   private run: RunState | undefined;
   private readonly finished = new Map<string, Promise<RunFile[]>>();
+  private readonly expected = new Map<string, ((done: Promise<RunFile[]>) => void)[]>();
   private failure: HutchError | undefined;
   private unflushed = false;
   private fileBytes = 0;
@@ -213,9 +214,10 @@ export class Hdf5Writer {
       if (isRunData(doc)) this.stats.discarded++;
       return;
     }
-    this.builder.mark();
+    const data = doc.kind !== "log" && doc.kind !== "metric" && doc.kind !== "state";
+    if (data) this.builder.mark();
     try {
-      this.handle(doc);
+      if (data) this.handle(doc);
     } catch (err) {
       this.builder.rollback();
       this.fail(toHutchError(err, ErrorCode.Validation), "main");
@@ -230,11 +232,18 @@ export class Hdf5Writer {
 
   /**
    * The files of run `uid`, once its run-stop has been written and its files closed (or once writing failed).
-   * Rejects with HUTCH_ERR_TIMEOUT after `timeoutMs`.
+   * The run-start may still be on its way (the writer is behind). Rejects with HUTCH_ERR_TIMEOUT after `timeoutMs`.
    */
   async runFinished(uid: string, timeoutMs = 30_000): Promise<RunFile[]> {
-    const p = this.finished.get(uid) ?? (this.run?.start.uid === uid ? this.run.done : undefined);
-    if (!p) throw new HutchError(ErrorCode.Validation, `run ${uid} was not written by this writer`);
+    const known = this.finished.get(uid);
+    if (!known && this.failure) return []; // a failed writer does not take new runs until reset()
+    const p =
+      known ??
+      new Promise<RunFile[]>((resolve) => {
+        const list = this.expected.get(uid) ?? [];
+        list.push((done) => void done.then(resolve));
+        this.expected.set(uid, list);
+      });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -249,18 +258,22 @@ export class Hdf5Writer {
       return await Promise.race([p, timeout]);
     } finally {
       clearTimeout(timer);
+      if (!known) this.expected.delete(uid);
     }
   }
 
-  /** Ends the current run without its run-stop (stop timeout, shutdown): final attributes say why. */
-  endRun(reason: string): Promise<RunFile[]> | undefined {
+  /**
+   * Ends run `uid` (default: the current run) without its run-stop (stop timeout, shutdown): its last part gets
+   * exit_status "fail" and `reason`. Resolves with its files; undefined when that run is not being written.
+   */
+  endRun(reason: string, uid?: string): Promise<RunFile[]> | undefined {
     const run = this.run;
-    if (!run) return undefined;
+    if (!run || (uid !== undefined && run.start.uid !== uid)) return uid ? this.finished.get(uid) : undefined;
     if (!run.closing && !this.failure) {
       const counts: Record<string, number> = {};
       for (const c of run.counts.values())
         for (const [k, v] of Object.entries(c)) counts[k] = (counts[k] ?? 0) + v;
-      const stop: RunStop = {
+      this.stopRun(run, {
         kind: "run-stop",
         uid: `${run.start.uid}-writer-stop`,
         runUid: run.start.uid,
@@ -269,8 +282,8 @@ export class Hdf5Writer {
         exitStatus: "fail",
         reason,
         counts,
-      };
-      void this.write(stop);
+      });
+      this.dispatch();
     }
     return run.done;
   }
@@ -348,15 +361,18 @@ export class Hdf5Writer {
       }
       case "run-stop": {
         const run = this.current(doc.runUid);
-        if (!run || run.closing) return;
-        for (const l of run.layouts) l.onRunStop?.(this.builder, doc);
-        this.builder.closeFile();
-        run.closing = true;
+        if (run) this.stopRun(run, doc);
         return;
       }
       default:
         return;
     }
+  }
+
+  private stopRun(run: RunState, stop: RunStop): void {
+    for (const l of run.layouts) l.onRunStop?.(this.builder, stop);
+    this.builder.closeFile();
+    run.closing = true;
   }
 
   private current(runUid: string): RunState | undefined {
@@ -385,6 +401,7 @@ export class Hdf5Writer {
     };
     this.run = run;
     this.finished.set(start.uid, done);
+    for (const w of this.expected.get(start.uid) ?? []) w(done);
     while (this.finished.size > 16) this.finished.delete(this.finished.keys().next().value!);
     this.openPart(run, true);
   }
