@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { centreOfMass, roiMask, roiSum, roiSumFrames } from "./roi.js";
 import { seededRng } from "./stats.js";
 
+const THR_TEST = 1000 / 3.65;
 const W = 32;
 const H = 24;
 
@@ -50,6 +51,15 @@ describe("ROI masks and sums", () => {
       directRect(img, 3, 2, 20, 11, 0.5, thr),
       6,
     );
+  });
+
+  it("like numpy, a NaN pixel inside the ROI makes the thresholded sum NaN; outside it does not matter", () => {
+    const img = image(6);
+    img[3 * W + 12] = NaN;
+    const inside = roiMask({ kind: "rect", x0: 10, y0: 2, x1: 20, y1: 5 }, W, H);
+    const outside = roiMask({ kind: "rect", x0: 0, y0: 10, x1: 5, y1: 15 }, W, H);
+    expect(roiSum(img, 0, inside, { threshold: THR_TEST })).toBeNaN();
+    expect(roiSum(img, 0, outside, { threshold: THR_TEST })).toBe(directRect(img, 0, 10, 5, 15, 1, THR_TEST));
   });
 
   it("clips a rectangle to the image", () => {
