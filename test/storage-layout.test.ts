@@ -239,6 +239,42 @@ describe("generic layout", () => {
     );
   });
 
+  it("a stream declared after data started (leaving and re-entering SWMR mode) is written like the others", async () => {
+    const w = await Hdf5Writer.open({ directory: dir, gzip: { late: 3 }, chunkBytes: 64 });
+    try {
+      const run = RunFactory.open({ run: 9, instrument: "demo", plan: "count", config: {} });
+      const early = new StreamFactory(run.info, "early", { v: { dtype: "int32", shape: [] } });
+      const late = new StreamFactory(run.info, "late", { v: { dtype: "float32", shape: [2] } });
+      await w.write(run.start);
+      await w.write(early.descriptor);
+      await w.write(early.page(Float64Array.of(1, 2, 3), { v: nd(Int32Array.of(1, 2, 3)) }));
+      await w.drain(); // data written: the file is in SWMR mode now
+      await w.write(late.descriptor);
+      const lv = Float32Array.from({ length: 2 * 37 }, (_, i) => i / 4);
+      await w.write(
+        late.page(
+          Float64Array.from({ length: 37 }, (_, i) => 4 + i),
+          { v: nd(lv, [37, 2]) },
+        ),
+      );
+      await w.drain();
+      await w.write(early.page(Float64Array.of(50), { v: nd(Int32Array.of(4)) }));
+      await w.write(run.stop("success", "done"));
+      const [f] = await w.runFinished(run.start.uid);
+      const h = await h5dump(f!.path);
+      expect(h.datasets["/early/data/v"]!.hex).toBe(hexOf(Int32Array.of(1, 2, 3, 4)));
+      expect(h.datasets["/late/data/v"]).toMatchObject({
+        shape: [37, 2],
+        compression: "gzip",
+        hex: hexOf(lv),
+      });
+      expect(h.datasets["/late/seq"]!.shape).toEqual([37]);
+      expect(h.datasets["/late/data/v"]!.chunks).toEqual([8, 2]); // 64 B chunks shared by the stream (8 rows of 8 B)
+    } finally {
+      await w.close();
+    }
+  });
+
   it("rotates into self-contained parts at rotateBytes and reports each with its counts", async () => {
     const w = await Hdf5Writer.open({
       directory: dir,
