@@ -1,11 +1,18 @@
 // The registry of component types an instrument file may name (`type:`): the composition root's one list.
 import type { ComponentDef } from "../component/index.js";
+import { ANALYSIS_COMPONENTS } from "../analysis/index.js";
 import { timeWindowBuilderComponent } from "../builder/index.js";
 import { demoSource } from "../sim/index.js";
 import { targetCSourceComponent } from "../sources/index.js";
 import { hdf5WriterComponent } from "../storage/index.js";
 
-const ALL = [demoSource, targetCSourceComponent, timeWindowBuilderComponent, hdf5WriterComponent];
+const ALL = [
+  demoSource,
+  targetCSourceComponent,
+  timeWindowBuilderComponent,
+  hdf5WriterComponent,
+  ...ANALYSIS_COMPONENTS,
+];
 
 /** Every component type known to this build, by type name. */
 export function componentTypes(): Map<string, ComponentDef<unknown>> {

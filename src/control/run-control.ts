@@ -217,6 +217,8 @@ export class RunControl implements OperatorApi {
       case "resume":
         await this.hookAll(command, command === "pause" ? "sources-first" : "sinks-first", say);
         this.coreState = command === "pause" ? "PAUSED" : "RUN";
+        // A pause keeps its reason visible in the status until the run resumes.
+        this.reason = command === "pause" && reason ? `paused: ${reason}` : undefined;
         if (command === "resume") this.watchdogs.arm();
         this.log(
           "info",
