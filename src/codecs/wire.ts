@@ -1,10 +1,8 @@
 // The document wire codec: ZeroMQ multipart [topic, msgpack header, ...raw array frames]; see docs/wire.md.
-import { Decoder, Encoder } from "@msgpack/msgpack";
 import {
   DocumentSchema,
   ErrorCode,
   HutchError,
-  bytesOf,
   isDType,
   shapeSize,
   viewBytes,
@@ -12,12 +10,9 @@ import {
   type EventPage,
   type NdArray,
 } from "../core/index.js";
+import { WIRE_VERSION, packHeader, unpackHeader, wireError, type HeaderRefs } from "./wire-msgpack.js";
 
-/** Version of the header layout; decoders refuse other versions. New optional header keys keep version 1. */
-export const WIRE_VERSION = 1;
-
-/** Placeholder for an array inside the header's `doc`: `{"$nd": i}` refers to `arrays[i]` and frame `2 + i`. */
-const ND_KEY = "$nd";
+export { WIRE_VERSION };
 
 /**
  * Why a message was rejected (the `details.reason` of its HUTCH_ERR_WIRE error, and a counter name):
@@ -28,11 +23,6 @@ const ND_KEY = "$nd";
 export const WIRE_REJECT_REASONS = ["frames", "header", "version", "arrays", "schema", "topic"] as const;
 /** One rejection reason. */
 export type WireRejectReason = (typeof WIRE_REJECT_REASONS)[number];
-
-const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
-const decoder = new Decoder({ useBigInt64: true });
-const MAX_EXACT = 2n ** 53n;
-const MIN_EXACT = -(2n ** 53n);
 
 /** A decoded message; `origin` is the node id of the publisher when it set one (echo suppression). */
 export interface WireMessage {
@@ -47,12 +37,8 @@ export interface EncodeOptions {
   readonly origin?: string;
 }
 
-function isNd(v: object): v is NdArray {
-  return ArrayBuffer.isView((v as NdArray).data) && isDType((v as NdArray).dtype);
-}
-
 function reject(reason: WireRejectReason, message: string, cause?: unknown): HutchError {
-  return new HutchError(ErrorCode.Wire, message, { cause, details: { reason } });
+  return wireError(reason, message, cause);
 }
 
 /** The rejection reason of an error thrown by `decodeDocument` (undefined for any other error). */
@@ -64,62 +50,16 @@ export function wireRejectReason(err: unknown): WireRejectReason | undefined {
 
 /**
  * Encodes a document as multipart frames. Arrays become raw frames, never copied: do not mutate an array
- * after sending it.
+ * after sending it. Throws HUTCH_ERR_WIRE for values MessagePack cannot carry (functions, bigints past 64 bits).
  * @example const frames = encodeDocument("demo/waveforms/event-page", page); await pub.send(frames);
  */
 export function encodeDocument(topic: string, doc: Document, opts: EncodeOptions = {}): Buffer[] {
-  const arrays: { dtype: string; shape: readonly number[] }[] = [];
-  const frames: Buffer[] = [Buffer.from(topic), Buffer.alloc(0)];
-  const strip = (v: unknown): unknown => {
-    if (typeof v !== "object" || v === null) return v;
-    if (Array.isArray(v)) return v.map(strip);
-    if (isNd(v)) {
-      const b = bytesOf(v.data);
-      frames.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-      arrays.push({ dtype: v.dtype, shape: v.shape });
-      return { [ND_KEY]: arrays.length - 1 };
-    }
-    if (ArrayBuffer.isView(v)) return v;
-    const o: Record<string, unknown> = {};
-    for (const k in v) o[k] = strip((v as Record<string, unknown>)[k]);
-    return o;
-  };
-  const body = doc.kind === "event-page" ? pageBody(doc, frames, arrays) : strip(doc);
-  const header = encoder.encode(
-    opts.origin === undefined
-      ? { v: WIRE_VERSION, kind: doc.kind, doc: body, arrays }
-      : { v: WIRE_VERSION, kind: doc.kind, doc: body, arrays, origin: opts.origin },
-  );
-  frames[1] = Buffer.from(header.buffer, header.byteOffset, header.byteLength);
+  const frames: Buffer[] = [Buffer.from(topic), EMPTY];
+  frames[1] = packHeader(doc.kind, doc, opts.origin, frames);
   return frames;
 }
 
-/** The header body of a page, built directly (the hot path): same result as the generic walk. */
-function pageBody(
-  p: EventPage,
-  frames: Buffer[],
-  arrays: { dtype: string; shape: readonly number[] }[],
-): Record<string, unknown> {
-  const ref = (a: NdArray): { [ND_KEY]: number } => {
-    const d = a.data;
-    frames.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-    arrays.push({ dtype: a.dtype, shape: a.shape });
-    return { [ND_KEY]: arrays.length - 1 };
-  };
-  const time = ref(p.time);
-  const data: Record<string, unknown> = {};
-  for (const k in p.data) data[k] = ref(p.data[k]!);
-  return {
-    kind: p.kind,
-    descriptor: p.descriptor,
-    runUid: p.runUid,
-    stream: p.stream,
-    seq: p.seq,
-    n: p.n,
-    time,
-    data,
-  };
-}
+const EMPTY = Buffer.alloc(0);
 
 /** Turns the header's array specs and frames into typed-array views (no copy when aligned). */
 function viewArrays(topic: string, specs: unknown[], frames: readonly Uint8Array[]): NdArray[] {
@@ -139,29 +79,6 @@ function viewArrays(topic: string, specs: unknown[], frames: readonly Uint8Array
     }
   }
   return out;
-}
-
-/** Replaces `{"$nd": i}` placeholders by arrays and exact bigints by numbers, in place. */
-function restore(topic: string, v: unknown, arrays: readonly NdArray[]): unknown {
-  if (typeof v === "bigint") return v >= MIN_EXACT && v <= MAX_EXACT ? Number(v) : v;
-  if (typeof v !== "object" || v === null || ArrayBuffer.isView(v)) return v;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) v[i] = restore(topic, v[i], arrays);
-    return v;
-  }
-  const o = v as Record<string, unknown>;
-  const ref = o[ND_KEY];
-  if (ref !== undefined) {
-    let keys = 0;
-    for (const _ in o) keys++;
-    if (keys === 1) {
-      const a = typeof ref === "number" ? arrays[ref] : undefined;
-      if (!a) throw reject("arrays", `topic '${topic}': array reference ${String(ref)} out of range`);
-      return a;
-    }
-  }
-  for (const k in o) o[k] = restore(topic, o[k], arrays);
-  return o;
 }
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -213,10 +130,13 @@ export function decodeDocument(frames: readonly Uint8Array[]): WireMessage {
   const f0 = frames[0]!;
   const topic = Buffer.from(f0.buffer, f0.byteOffset, f0.byteLength).toString("utf8");
   let header: unknown;
+  let refs: HeaderRefs;
   try {
-    header = decoder.decode(frames[1]!);
-  } catch (cause) {
-    throw reject("header", `topic '${topic}': header is not valid MessagePack`, cause);
+    ({ header, refs } = unpackHeader(frames[1]!));
+  } catch (err) {
+    const reason = wireRejectReason(err) ?? "header";
+    const what = reason === "header" ? "header is not valid MessagePack: " : "";
+    throw reject(reason, `topic '${topic}': ${what}${(err as Error).message}`, err);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw reject("header", `topic '${topic}': header is not a map`);
@@ -233,7 +153,12 @@ export function decodeDocument(frames: readonly Uint8Array[]): WireMessage {
     );
   }
   const arrays = viewArrays(topic, specs, frames);
-  const raw = restore(topic, h.doc, arrays);
+  for (const [parent, key, ref] of refs) {
+    const a = arrays[ref.i];
+    if (!a) throw reject("arrays", `topic '${topic}': array reference ${ref.i} out of range`);
+    (parent as Record<string | number, unknown>)[key] = a;
+  }
+  const raw = h.doc;
   const fast = h.kind === "event-page" ? fastEventPage(raw) : undefined;
   const parsed = fast ? { success: true as const, data: fast } : DocumentSchema.safeParse(raw);
   if (!parsed.success) {
