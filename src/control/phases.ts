@@ -45,18 +45,22 @@ export async function stopRoles(
 ): Promise<{ files: RunFile[]; errors: string[] }> {
   const files: RunFile[] = [];
   const errors: string[] = [];
-  await Promise.all(
-    components
-      .filter((c) => roles.includes(c.hello.role))
-      .map(async (c) => {
-        try {
-          const report = (await c.request({ t: "hook", hook: "stop" }, timeoutMs)) as StopReport | null;
-          for (const f of report?.files ?? []) files.push({ ...f, component: c.name });
-          say(`${c.name}: stopped`);
-        } catch (err) {
-          errors.push(toHutchError(err).message);
-        }
-      }),
-  );
+  const stopOne = async (c: ComponentEntry): Promise<void> => {
+    try {
+      const report = (await c.request({ t: "hook", hook: "stop" }, timeoutMs)) as StopReport | null;
+      for (const f of report?.files ?? []) files.push({ ...f, component: c.name });
+      say(`${c.name}: stopped`);
+    } catch (err) {
+      errors.push(toHutchError(err).message);
+    }
+  };
+  const chosen = components.filter((c) => roles.includes(c.hello.role));
+  if (roles.length === 1 && roles[0] === "stage") {
+    // Stages feed each other: stopped one by one in registration (file) order, upstream first, so each one's
+    // final output reaches the next before it stops.
+    for (const c of chosen) await stopOne(c);
+  } else {
+    await Promise.all(chosen.map(stopOne));
+  }
   return { files, errors };
 }
