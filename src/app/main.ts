@@ -9,11 +9,12 @@ import { loadInstrument } from "./config.js";
 import { componentTypes } from "./component-types.js";
 import { startInstrument, startNode } from "./instance.js";
 import { writeSchemas } from "./schema-export.js";
+import { COMMAND_MODULES } from "./commands/index.js";
 
 const DEMO = fileURLToPath(new URL("../../examples/demo.yaml", import.meta.url));
 
 /** Addresses from `--core/--bus`, else from the instrument file's `core:` section, else the defaults. */
-function addresses(o: { config?: string; core?: string; bus?: string }): CoreAddresses {
+export function addresses(o: { config?: string; core?: string; bus?: string }): CoreAddresses {
   let control = "tcp://127.0.0.1:5551";
   let publish = "tcp://127.0.0.1:5552";
   let instrument: string | undefined;
@@ -35,7 +36,7 @@ function addresses(o: { config?: string; core?: string; bus?: string }): CoreAdd
 }
 
 /** Runs until SIGINT/SIGTERM, then closes cleanly (a second signal forces exit). */
-async function untilSignal(close: () => Promise<void>): Promise<void> {
+export async function untilSignal(close: () => Promise<void>): Promise<void> {
   await new Promise<void>((resolve) => {
     const onSig = () => {
       process.off("SIGINT", onSig);
@@ -126,6 +127,7 @@ export function program(): Command {
       for (const f of writeSchemas(dir)) console.log(f);
     });
   addOperatorCommands(p, addresses);
+  for (const register of COMMAND_MODULES) register(p);
   return p;
 }
 
