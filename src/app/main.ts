@@ -4,51 +4,15 @@ import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { parse } from "yaml";
 import { ErrorCode, HUTCH_VERSION, isHutchError, toHutchError } from "../core/index.js";
-import { addOperatorCommands, type CoreAddresses } from "../cli/index.js";
+import { addOperatorCommands } from "../cli/index.js";
 import { loadInstrument } from "./config.js";
 import { componentTypes } from "./component-types.js";
 import { startInstrument, startNode } from "./instance.js";
 import { writeSchemas } from "./schema-export.js";
 import { COMMAND_MODULES } from "./commands/index.js";
+import { addresses, untilSignal } from "./cli-support.js";
 
 const DEMO = fileURLToPath(new URL("../../examples/demo.yaml", import.meta.url));
-
-/** Addresses from `--core/--bus`, else from the instrument file's `core:` section, else the defaults. */
-export function addresses(o: { config?: string; core?: string; bus?: string }): CoreAddresses {
-  let control = "tcp://127.0.0.1:5551";
-  let publish = "tcp://127.0.0.1:5552";
-  let instrument: string | undefined;
-  let dataDir: string | undefined;
-  const file = o.config ?? process.env.HUTCH_CONFIG;
-  if (file) {
-    const cfg = loadInstrument(file, componentTypes());
-    control = cfg.core.control;
-    publish = cfg.core.publish;
-    instrument = cfg.instrument;
-    dataDir = cfg.core.dataDir;
-  }
-  return {
-    control: o.core ?? control,
-    publish: o.bus ?? publish,
-    ...(instrument ? { instrument } : {}),
-    ...(dataDir ? { dataDir } : {}),
-  };
-}
-
-/** Runs until SIGINT/SIGTERM, then closes cleanly (a second signal forces exit). */
-export async function untilSignal(close: () => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve) => {
-    const onSig = () => {
-      process.off("SIGINT", onSig);
-      process.off("SIGTERM", onSig);
-      process.once("SIGINT", () => process.exit(130));
-      resolve();
-    };
-    process.on("SIGINT", onSig);
-    process.on("SIGTERM", onSig);
-  });
-  await close();
-}
 
 async function up(file: string, o: { quiet?: boolean; run?: boolean }): Promise<void> {
   const cfg = loadInstrument(file, componentTypes());
