@@ -71,18 +71,22 @@ export class ZmqPushSender implements Publisher {
 
   /** Queues already-encoded frames, with the same waiting and ordering as `send`. */
   async sendFrames(frames: Buffer[]): Promise<void> {
-    while (this.inflight) await this.inflight; // one blocked zmq send at a time, in call order
+    // One zmq send may wait at a time (zeromq.js refuses a second with EBUSY): later calls queue here, in order.
+    while (this.inflight) {
+      try {
+        await this.inflight;
+      } catch {
+        // that send's caller handles its error
+      }
+    }
     if (this.socket.closed) {
       this.stats.errors++;
       throw new HutchError(ErrorCode.Closed, `push sender ${this.endpoint} is closed`);
     }
-    const p = this.socket.send(frames);
-    this.inflight = p.then(
-      () => undefined,
-      () => undefined,
-    );
-    const mine = this.inflight;
+    let p: Promise<void> | undefined;
     try {
+      p = this.socket.send(frames); // may throw synchronously (EBUSY, closed)
+      this.inflight = p;
       await p;
     } catch (cause) {
       this.stats.errors++;
@@ -95,7 +99,7 @@ export class ZmqPushSender implements Publisher {
         { cause },
       );
     } finally {
-      if (this.inflight === mine) this.inflight = undefined;
+      if (p && this.inflight === p) this.inflight = undefined;
     }
     this.stats.sent++;
     for (const f of frames) this.stats.bytes += f.byteLength;

@@ -1,0 +1,145 @@
+// Event-page throughput over ZeroMQ PUSH->PULL (encode, send, receive, decode, validate) vs raw zeromq.js.
+//
+// Three pipelines move the same pages over loopback TCP in this process, in alternating rounds:
+//   raw    zeromq.js PUSH->PULL of the page's payload bytes (time + data arrays) as one frame: the reference;
+//   frames zeromq.js PUSH->PULL of the exact frames Hutch puts on the wire, encoded once (multipart cost only);
+//   hutch  ZmqPushSender.send(page) -> ZmqPullReceiver: encode, send, receive, decode, validate, queue.
+// Headline: `ratio` = hutch / raw MB/s at 64 KiB pages (median of rounds). BENCH_ROUND_S, BENCH_ROUNDS tune it.
+import { Pull, Push } from "zeromq";
+import {
+  RunFactory,
+  StreamFactory,
+  nd,
+  nowSec,
+  topicOf,
+  type Document,
+  type EventPage,
+} from "../src/core/index.js";
+import { encodeDocument } from "../src/codecs/index.js";
+import { ZmqPullReceiver, ZmqPushSender } from "../src/transport/index.js";
+
+const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 1);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const WARMUP_S = 0.5;
+const SAMPLES = 512; // uint16 samples per event: 1 KiB per event
+const HWM = 1000;
+
+interface Rate {
+  pages: number;
+  seconds: number;
+}
+
+const run = RunFactory.open({ run: 1, instrument: "bench", plan: "bench", config: {} });
+const stop: Document = { kind: "log", time: nowSec(), level: "info", component: "bench", message: "stop" };
+
+/** Sends `next()` until `seconds` have passed (checking the clock every 16 sends), then `end`. */
+async function pump(
+  send: (m: Buffer | Buffer[]) => Promise<void>,
+  next: () => Buffer | Buffer[],
+  seconds: number,
+) {
+  const until = performance.now() + seconds * 1000;
+  let i = 0;
+  while ((++i & 15) !== 0 || performance.now() < until) await send(next());
+}
+
+/** zeromq.js alone: every message is `make()`; a 1-byte message ends the round. */
+async function rawRound(make: () => Buffer | Buffer[], seconds: number): Promise<Rate> {
+  const pull = new Pull({ linger: 0, receiveHighWaterMark: HWM });
+  await pull.bind("tcp://127.0.0.1:0");
+  const push = new Push({ linger: 0, sendHighWaterMark: HWM });
+  push.connect(pull.lastEndpoint!);
+  let pages = 0;
+  const t0 = performance.now();
+  const rx = (async () => {
+    for (;;) {
+      const frames = await pull.receive();
+      if (frames.length === 1 && frames[0]!.byteLength === 1) return performance.now();
+      pages++;
+    }
+  })();
+  await pump((m) => push.send(m), make, seconds);
+  await push.send(Buffer.alloc(1));
+  const t1 = await rx;
+  push.close();
+  pull.close();
+  return { pages, seconds: (t1 - t0) / 1000 };
+}
+
+/** The Hutch path: documents in, validated documents out. */
+async function hutchRound(page: EventPage, seconds: number): Promise<Rate> {
+  const rx = await ZmqPullReceiver.open({ address: "tcp://127.0.0.1:0", receiveHighWaterMark: HWM });
+  const tx = await ZmqPushSender.open({
+    address: rx.endpoint,
+    instrument: "bench",
+    sendHighWaterMark: HWM,
+    lingerMs: 0,
+  });
+  let pages = 0;
+  const t0 = performance.now();
+  const consumer = (async () => {
+    for await (const { doc } of rx) {
+      if (doc.kind !== "event-page") break;
+      pages++;
+    }
+    return performance.now();
+  })();
+  const until = performance.now() + seconds * 1000;
+  let i = 0;
+  while ((++i & 15) !== 0 || performance.now() < until) await tx.send(page);
+  await tx.send(stop);
+  const t1 = await consumer;
+  if (rx.wire.invalid > 0) throw new Error(`bench: ${rx.wire.invalid} pages rejected`);
+  tx.close();
+  rx.close();
+  return { pages, seconds: (t1 - t0) / 1000 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Measures one page size; prints its lines and returns hutch/raw. */
+async function measure(label: string, events: number): Promise<number> {
+  const s = new StreamFactory(run.info, "wf", { adc: { dtype: "uint16", shape: [SAMPLES] } });
+  const adc = new Uint16Array(events * SAMPLES).map((_, i) => i & 0xfff);
+  const page = s.page(new Float64Array(events).fill(nowSec()), { adc: nd(adc, [events, SAMPLES]) });
+  const payload = Buffer.concat([Buffer.from(page.time.data.buffer), Buffer.from(adc.buffer)]);
+  const frames = encodeDocument(topicOf("bench", page), page);
+  const pipelines = {
+    raw: () => rawRound(() => payload, ROUND_S),
+    frames: () => rawRound(() => frames, ROUND_S),
+    hutch: () => hutchRound(page, ROUND_S),
+  };
+  await rawRound(() => payload, WARMUP_S);
+  await rawRound(() => frames, WARMUP_S);
+  await hutchRound(page, WARMUP_S);
+  const rates: Record<keyof typeof pipelines, number[]> = { raw: [], frames: [], hutch: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [name, round] of Object.entries(pipelines)) {
+      const x = await round();
+      rates[name as keyof typeof pipelines].push(x.pages / x.seconds);
+    }
+  }
+  const pps = (k: keyof typeof pipelines) => median(rates[k]);
+  const mbps = (k: keyof typeof pipelines) => (pps(k) * payload.byteLength) / 1e6;
+  console.log(`page_bytes_${label}: ${payload.byteLength}`);
+  for (const k of ["raw", "frames", "hutch"] as const) {
+    console.log(`${k}_MBps_${label}: ${mbps(k).toFixed(1)}`);
+    console.log(`${k}_pages_per_s_${label}: ${pps(k).toFixed(0)}`);
+  }
+  console.log(`ratio_vs_same_frames_${label}: ${(pps("hutch") / pps("frames")).toFixed(3)}`);
+  console.log(`ratio_${label}: ${(pps("hutch") / pps("raw")).toFixed(3)}`);
+  return pps("hutch") / pps("raw");
+}
+
+const only = process.argv[2]; // e.g. `npm run bench -- bus 64KiB`
+let headline: number | undefined;
+for (const [label, events] of [
+  ["1KiB", 1],
+  ["1MiB", 1024],
+  ["64KiB", 64],
+] as const) {
+  if (only && only !== label) continue;
+  const r = await measure(label, events);
+  if (label === "64KiB") headline = r;
+}
+if (headline !== undefined) console.log(`ratio: ${headline.toFixed(3)}`);
