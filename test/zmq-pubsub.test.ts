@@ -118,6 +118,23 @@ describe("ZeroMQ PUB/SUB", () => {
     expect(pub.stats.errors).toBe(1);
   });
 
+  it("closes on abort: iteration ends, publishing is refused", async () => {
+    const ac = new AbortController();
+    const pub = await ZmqPublisher.open({
+      address: await freeTcpAddress(),
+      instrument: "demo",
+      signal: ac.signal,
+    });
+    const sub = await ZmqSubscriber.open({ address: pub.endpoint, signal: ac.signal });
+    await joined(pub, sub);
+    const ended = (async () => {
+      for await (const _ of sub);
+    })();
+    ac.abort();
+    await ended;
+    await expect(pub.publish(logDoc("late"))).rejects.toMatchObject({ code: "HUTCH_ERR_CLOSED" });
+  });
+
   it("names the address when binding fails", async () => {
     const pub = await ZmqPublisher.open({ address: await freeTcpAddress(), instrument: "demo" });
     closers.push(() => pub.close());

@@ -61,6 +61,7 @@ describe("ZeroMQ PUSH/PULL (lossless)", () => {
     await blocked;
     expect(rx.stats.dropped).toBe(0);
     expect(rx.stats.blocked).toBeGreaterThan(0);
+    expect(rx.stats.refused).toBe(0);
     expect(rx.wire.invalid).toBe(0);
     expect(tx.stats).toMatchObject({ sent, errors: 0 });
   });

@@ -3,7 +3,7 @@ import { ErrorCode, HutchError, type Logger } from "../core/index.js";
 import { encodeDocument } from "../codecs/index.js";
 import type { BusMessage, InprocBus } from "./bus.js";
 import type { BusBroker } from "./broker.js";
-import type { AttachMode } from "./zmq-endpoint.js";
+import { linkAbort, type AttachMode } from "./zmq-endpoint.js";
 import { ZmqPublisher } from "./zmq-publisher.js";
 import { ZmqSubscriber } from "./zmq-subscriber.js";
 
@@ -25,6 +25,8 @@ export interface BridgeOptions {
   readonly subscribe?: { readonly address: string; readonly prefix?: string; readonly capacity?: number };
   /** Where send failures and rejected messages are reported (rate-limited). */
   readonly logger?: Logger;
+  /** Closes the bridge when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /** Counters of a bridge. */
@@ -131,11 +133,13 @@ export async function bridgeBus(bus: InprocBus, opts: BridgeOptions): Promise<Bu
   const unlisten = broker?.listen(arrive);
   const pump = subscriber ? pumpInto(subscriber, arrive) : Promise.resolve();
 
-  return {
+  let unlink = (): void => undefined;
+  const bridge: BusBridge = {
     stats,
     subscriber,
     publisher,
     async close() {
+      unlink();
       untap();
       unlisten?.();
       publisher?.close();
@@ -143,6 +147,8 @@ export async function bridgeBus(bus: InprocBus, opts: BridgeOptions): Promise<Bu
       await pump;
     },
   };
+  unlink = linkAbort(opts.signal, () => void bridge.close());
+  return bridge;
 }
 
 /** Publishes what a subscriber receives on the local bus, one at a time (the bus's back-pressure applies). */

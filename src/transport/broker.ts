@@ -3,7 +3,7 @@ import { XPublisher, XSubscriber } from "zeromq";
 import { ErrorCode, HutchError, RateLimiter, type Logger } from "../core/index.js";
 import { decodeDocument, wireRejectReason } from "../codecs/index.js";
 import type { BusMessage } from "./bus.js";
-import { attachSocket } from "./zmq-endpoint.js";
+import { attachSocket, linkAbort } from "./zmq-endpoint.js";
 import { newWireStats, type WireStats } from "./zmq-inbox.js";
 
 /** Options of a BusBroker. */
@@ -18,6 +18,8 @@ export interface BusBrokerOptions {
   readonly highWaterMark?: number;
   /** Where undecodable messages are reported (at most 5 a second) when listeners decode. */
   readonly logger?: Logger;
+  /** Closes the broker when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /** Receives decoded documents; a returned promise holds back the next message (back-pressure on XSUB). */
@@ -52,6 +54,7 @@ export class BusBroker {
   private listeners: BrokerListener[] = [];
   private readonly limiter = new RateLimiter(5, 1000);
   private readonly loops: Promise<void>[];
+  private unlink: () => void = () => undefined;
 
   private constructor(
     private readonly xsub: XSubscriber,
@@ -87,6 +90,7 @@ export class BusBroker {
     await xsub.send(Buffer.from([1])); // subscribe to every topic: the hosting process sees it all
     const broker = new BusBroker(xsub, xpub, inAddress, outAddress, opts.logger);
     if (opts.onMessage) broker.listen(opts.onMessage);
+    broker.unlink = linkAbort(opts.signal, () => void broker.close());
     return broker;
   }
 
@@ -115,6 +119,7 @@ export class BusBroker {
 
   /** Closes both sockets and waits for the forwarding loops to end. Idempotent. */
   async close(): Promise<void> {
+    this.unlink();
     if (!this.xsub.closed) this.xsub.close();
     if (!this.xpub.closed) this.xpub.close();
     await Promise.all(this.loops);

@@ -31,3 +31,17 @@ export async function attachSocket(socket: Socket, address: string, mode: Attach
     );
   }
 }
+
+/**
+ * Calls `close` when `signal` aborts (at once if it already has). Returns a function that unlinks it, for
+ * `close()` to call so a long-lived signal does not keep closed sockets reachable.
+ */
+export function linkAbort(signal: AbortSignal | undefined, close: () => void): () => void {
+  if (!signal) return () => undefined;
+  if (signal.aborted) {
+    close();
+    return () => undefined;
+  }
+  signal.addEventListener("abort", close, { once: true });
+  return () => signal.removeEventListener("abort", close);
+}

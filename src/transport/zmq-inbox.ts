@@ -152,12 +152,14 @@ export class ZmqInbox implements Subscription {
         this.wire.echoes++;
         continue;
       }
-      if (!this.queue.push(msg) && block) {
+      if (block && this.queue.length >= this.queue.capacity) {
         try {
           await this.queue.put(msg); // back-pressure: no reads until the consumer makes room
         } catch {
           return; // queue closed while waiting
         }
+      } else {
+        this.queue.push(msg);
       }
       if (this.closing) return;
     }

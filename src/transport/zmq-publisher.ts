@@ -3,7 +3,7 @@ import { Publisher as PubSocket } from "zeromq";
 import { ErrorCode, HutchError, topicOf, type Document } from "../core/index.js";
 import { encodeDocument } from "../codecs/index.js";
 import type { Publisher } from "./bus.js";
-import { attachSocket, type AttachMode } from "./zmq-endpoint.js";
+import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
 
 /** Options of a ZmqPublisher. */
 export interface ZmqPublisherOptions {
@@ -17,6 +17,8 @@ export interface ZmqPublisherOptions {
   readonly sendHighWaterMark?: number;
   /** Node id written as the header's `origin` (echo suppression in bridges); omitted when undefined. */
   readonly origin?: string;
+  /** Closes the socket when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /** Counters of a publisher. */
@@ -40,6 +42,8 @@ export interface PublisherStats {
 export class ZmqPublisher implements Publisher {
   readonly stats: PublisherStats = { sent: 0, bytes: 0, errors: 0 };
 
+  private unlink: () => void = () => undefined;
+
   private constructor(
     private readonly socket: PubSocket,
     /** The address the socket is attached to (resolved port when bound to port 0). */
@@ -51,7 +55,9 @@ export class ZmqPublisher implements Publisher {
   static async open(opts: ZmqPublisherOptions): Promise<ZmqPublisher> {
     const socket = new PubSocket({ linger: 0, sendHighWaterMark: opts.sendHighWaterMark ?? 1000 });
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "bind");
-    return new ZmqPublisher(socket, endpoint, opts);
+    const pub = new ZmqPublisher(socket, endpoint, opts);
+    pub.unlink = linkAbort(opts.signal, () => pub.close());
+    return pub;
   }
 
   /** The instrument of every topic. */
@@ -97,6 +103,7 @@ export class ZmqPublisher implements Publisher {
 
   /** Closes the socket at once (linger 0: queued messages are dropped). Idempotent. */
   close(): void {
+    this.unlink();
     if (!this.socket.closed) this.socket.close();
   }
 }

@@ -2,7 +2,7 @@
 import { Pull } from "zeromq";
 import type { Logger, QueueStats } from "../core/index.js";
 import type { BusMessage, Subscription } from "./bus.js";
-import { attachSocket, type AttachMode } from "./zmq-endpoint.js";
+import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
 import { ZmqInbox, type WireStats } from "./zmq-inbox.js";
 
 /** Options of a ZmqPullReceiver. */
@@ -18,6 +18,8 @@ export interface ZmqPullReceiverOptions {
   readonly name?: string;
   /** Where rejected messages are reported, at a bounded rate. */
   readonly logger?: Logger;
+  /** Closes the reader when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -47,6 +49,8 @@ export class ZmqPullReceiver implements Subscription {
       overflow: "block",
       logger: opts.logger,
     });
+    const unlink = linkAbort(opts.signal, () => inbox.close());
+    void inbox.closed().then(unlink);
     return new ZmqPullReceiver(inbox, endpoint);
   }
 

@@ -3,7 +3,7 @@ import { Push } from "zeromq";
 import { ErrorCode, HutchError, topicOf, type Document } from "../core/index.js";
 import { encodeDocument } from "../codecs/index.js";
 import type { Publisher } from "./bus.js";
-import { attachSocket, type AttachMode } from "./zmq-endpoint.js";
+import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
 import type { PublisherStats } from "./zmq-publisher.js";
 
 /** Options of a ZmqPushSender. */
@@ -20,6 +20,8 @@ export interface ZmqPushSenderOptions {
   readonly lingerMs?: number;
   /** Node id written as the header's `origin`. */
   readonly origin?: string;
+  /** Closes the socket when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -32,6 +34,8 @@ export interface ZmqPushSenderOptions {
 export class ZmqPushSender implements Publisher {
   readonly stats: PublisherStats = { sent: 0, bytes: 0, errors: 0 };
   private inflight: Promise<void> | undefined;
+
+  private unlink: () => void = () => undefined;
 
   private constructor(
     private readonly socket: Push,
@@ -47,7 +51,9 @@ export class ZmqPushSender implements Publisher {
       sendHighWaterMark: opts.sendHighWaterMark ?? 1000,
     });
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "connect");
-    return new ZmqPushSender(socket, endpoint, opts);
+    const sender = new ZmqPushSender(socket, endpoint, opts);
+    sender.unlink = linkAbort(opts.signal, () => sender.close());
+    return sender;
   }
 
   /** Same as `send` (the Publisher interface); `opts.origin` overrides the node id. */
@@ -107,6 +113,7 @@ export class ZmqPushSender implements Publisher {
 
   /** Closes the socket; messages already queued are delivered for up to `lingerMs`. Idempotent. */
   close(): void {
+    this.unlink();
     if (!this.socket.closed) this.socket.close();
   }
 }

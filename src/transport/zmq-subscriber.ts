@@ -2,7 +2,7 @@
 import { Subscriber } from "zeromq";
 import type { Logger, OverflowPolicy, QueueStats } from "../core/index.js";
 import type { BusMessage, Subscription } from "./bus.js";
-import { attachSocket, type AttachMode } from "./zmq-endpoint.js";
+import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
 import { ZmqInbox, type WireStats } from "./zmq-inbox.js";
 
 /** Options of a ZmqSubscriber. */
@@ -22,6 +22,8 @@ export interface ZmqSubscriberOptions {
   readonly name?: string;
   /** Where rejected messages are reported, at a bounded rate. */
   readonly logger?: Logger;
+  /** Closes the reader when aborted. */
+  readonly signal?: AbortSignal;
   /** Skip messages published with this origin node id (a bridge's own echoes). */
   readonly ignoreOrigin?: string;
 }
@@ -55,6 +57,8 @@ export class ZmqSubscriber implements Subscription {
       logger: opts.logger,
       ignoreOrigin: opts.ignoreOrigin,
     });
+    const unlink = linkAbort(opts.signal, () => inbox.close());
+    void inbox.closed().then(unlink);
     return new ZmqSubscriber(inbox, endpoint);
   }
 
