@@ -1,13 +1,6 @@
 // Generic event building by time window: batches of (module, timestamp ns, row fields) in, events out, complete ones at once.
-import {
-  ErrorCode,
-  HutchError,
-  allocTyped,
-  dtypeOf,
-  shapeSize,
-  type DType,
-  type TypedArray,
-} from "../core/index.js";
+import { ErrorCode, HutchError, type DType, type TypedArray } from "../core/index.js";
+import { EventAccumulator, FieldLayout, HI, LO, copyUnits, wordsOf, type Units } from "./event-columns.js";
 
 /** One per-readout field carried into events, e.g. `{ name: "data", dtype: "float32", rowShape: [64] }`. */
 export interface RowFieldSpec {
@@ -80,20 +73,11 @@ export interface TimeWindowStats {
   open: number;
 }
 
-type Column = TypedArray & { set(a: ArrayLike<unknown>, offset?: number): void };
-interface Field {
-  readonly name: string;
-  readonly dtype: DType;
-  readonly rowSize: number;
-  readonly fill: number | bigint;
-  slots: Column;
-  out: Column;
-}
-
 /**
  * Groups readouts of many modules into events by timestamp. An event is emitted the moment every expected module
  * has arrived, or as partial `timeoutMs` after its first readout; late readouts and duplicates are counted, never
  * merged into another event. Pure logic: the caller feeds batches, calls `poll()` on a timer and `take()`s events.
+ * Works on 32-bit words of the timestamps (no bigints per readout) and copies rows in 32-bit units.
  * @example
  * const b = new TimeWindowBuilder({ modules: 32, windowNs: 10e6, timeoutMs: 200, fields: [{ name: "data", dtype: "float32", rowShape: [64] }] });
  * b.push(rows); const events = b.take();
@@ -118,32 +102,27 @@ export class TimeWindowBuilder {
   private readonly now: () => number;
   private readonly expected: Uint8Array;
   private readonly expectedCount: number;
-  private readonly fieldList: Field[];
-  // open-event slots, structure of arrays
+  private readonly fields: FieldLayout[];
+  // open-event slots, structure of arrays; index k = slot * modules + module
   private readonly anchor: Float64Array;
   private readonly created: Float64Array;
   private readonly count: Int32Array;
+  private readonly filled: Int32Array;
   private readonly present: Uint8Array;
-  private readonly slotTime: BigUint64Array;
+  private readonly slotTime: Uint32Array;
+  private readonly slotUnits: Units[];
   private readonly freeSlots: number[] = [];
   /** Open slot indices in creation order (so also in deadline order). */
-  private open: number[] = [];
+  private readonly open: number[] = [];
   // ring of recently emitted events
   private readonly recentCap: number;
   private readonly recentAnchor: Float64Array;
   private readonly recentPresent: Uint8Array;
-  private readonly recentTime: BigUint64Array;
+  private readonly recentTime: Uint32Array;
   private recentLen = 0;
   private recentNext = 0;
   private recentMin = Infinity;
-  // output accumulator (grows by doubling)
-  private outCap = 0;
-  private outN = 0;
-  private outTime = new BigUint64Array(0);
-  private outArrival = new Float64Array(0);
-  private outComplete = new Uint8Array(0);
-  private outMask = new Uint8Array(0);
-  private outModTime = new BigUint64Array(0);
+  private readonly out: EventAccumulator;
 
   constructor(opts: TimeWindowOptions) {
     const M = opts.modules;
@@ -165,33 +144,25 @@ export class TimeWindowBuilder {
     }
     this.expectedCount = this.expected.reduce((a, b) => a + b, 0);
     if (this.expectedCount === 0) throw bad("expectedModules is empty");
-    this.anchor = new Float64Array(this.maxOpen);
-    this.created = new Float64Array(this.maxOpen);
-    this.count = new Int32Array(this.maxOpen);
-    this.present = new Uint8Array(this.maxOpen * M);
-    this.slotTime = new BigUint64Array(this.maxOpen * M);
-    for (let s = this.maxOpen - 1; s >= 0; s--) this.freeSlots.push(s);
+    const S = this.maxOpen;
+    this.anchor = new Float64Array(S);
+    this.created = new Float64Array(S);
+    this.count = new Int32Array(S);
+    this.filled = new Int32Array(S);
+    this.present = new Uint8Array(S * M);
+    this.slotTime = new Uint32Array(S * M * 2);
+    for (let s = S - 1; s >= 0; s--) this.freeSlots.push(s);
     this.recentAnchor = new Float64Array(this.recentCap);
     this.recentPresent = new Uint8Array(this.recentCap * M);
-    this.recentTime = new BigUint64Array(this.recentCap * M);
-    this.fieldList = opts.fields.map((f) => {
-      const rowSize = shapeSize(f.rowShape);
-      const float = f.dtype === "float32" || f.dtype === "float64";
-      const big = f.dtype === "uint64" || f.dtype === "int64";
-      return {
-        name: f.name,
-        dtype: f.dtype,
-        rowSize,
-        fill: float ? NaN : big ? 0n : 0,
-        slots: allocTyped(f.dtype, this.maxOpen * M * rowSize) as Column,
-        out: allocTyped(f.dtype, 0) as Column,
-      };
-    });
+    this.recentTime = new Uint32Array(this.recentCap * M * 2);
+    this.fields = opts.fields.map((f) => new FieldLayout(f.name, f.dtype, f.rowShape));
+    this.slotUnits = this.fields.map((f) => f.alloc(S * M).units);
+    this.out = new EventAccumulator(M, this.fields);
   }
 
   /** Events waiting in `take()`. */
   get pending(): number {
-    return this.outN;
+    return this.out.n;
   }
 
   /** Wall-clock time (ms) at which the oldest open event times out, or undefined when none is open. */
@@ -203,49 +174,72 @@ export class TimeWindowBuilder {
   /** Adds a batch of readouts; complete events are emitted at once. Throws HUTCH_ERR_VALIDATION on a malformed batch. */
   push(rows: ReadoutRows): void {
     this.checkRows(rows);
-    const srcs = this.fieldList.map((f) => rows.fields[f.name]!);
+    const srcUnits = this.fields.map((f) => f.units(rows.fields[f.name]!));
+    const tw = wordsOf(rows.timeNs);
     const M = this.modules;
     const w = this.windowNs;
+    const open = this.open;
+    const st = this.stats;
+    st.readouts += rows.n;
+    let hint = 0;
     for (let i = 0; i < rows.n; i++) {
-      this.stats.readouts++;
       const m = rows.module[i]!;
       if (!(m >= 0 && m < M) || !Number.isInteger(m)) {
-        this.stats.invalidModule++;
+        st.invalidModule++;
         continue;
       }
-      const ts = rows.timeNs[i]!;
-      const t = Number(ts);
+      const lo = tw[2 * i + LO]!;
+      const hi = tw[2 * i + HI]!;
+      const t = hi * 4294967296 + lo;
+      // Scan the open events from where the last readout matched (readouts mostly come in time order); a match
+      // closer than w/2 is the only possible one, since open anchors lie more than w apart.
       let best = -1;
       let bestD = Infinity;
-      for (const s of this.open) {
-        const d = Math.abs(t - this.anchor[s]!);
+      const nOpen = open.length;
+      for (let j = 0, at = hint < nOpen ? hint : 0; j < nOpen; j++, at = at + 1 === nOpen ? 0 : at + 1) {
+        const d = Math.abs(t - this.anchor[open[at]!]!);
         if (d <= w && d < bestD) {
-          best = s;
+          best = open[at]!;
           bestD = d;
+          hint = at;
+          if (2 * d <= w) break;
         }
       }
       if (best < 0) {
         const r = this.findRecent(t);
         if (r >= 0) {
-          if (this.recentPresent[r * M + m] && this.recentTime[r * M + m] === BigInt.asUintN(64, ts)) {
-            this.stats.duplicates++;
-          } else this.stats.late++;
+          const k = r * M + m;
+          const same =
+            this.recentPresent[k] && this.recentTime[2 * k + LO] === lo && this.recentTime[2 * k + HI] === hi;
+          if (same) st.duplicates++;
+          else st.late++;
           continue;
         }
         if (this.recentLen > 0 && t < this.recentMin - w) {
-          this.stats.late++;
+          st.late++;
           continue;
         }
         best = this.openSlot(t);
-      } else if (this.present[best * M + m]) {
-        if (this.slotTime[best * M + m] === BigInt.asUintN(64, ts)) this.stats.duplicates++;
-        else this.stats.collisions++;
-        continue;
+      } else {
+        const k = best * M + m;
+        if (this.present[k]) {
+          if (this.slotTime[2 * k + LO] === lo && this.slotTime[2 * k + HI] === hi) st.duplicates++;
+          else st.collisions++;
+          continue;
+        }
       }
-      this.fill(best, m, srcs, i, ts);
+      const k = best * M + m;
+      this.present[k] = 1;
+      this.slotTime[2 * k + LO] = lo;
+      this.slotTime[2 * k + HI] = hi;
+      this.filled[best]!++;
+      for (let f = 0; f < this.fields.length; f++) {
+        const ru = this.fields[f]!.rowUnits;
+        copyUnits(this.slotUnits[f]!, k * ru, srcUnits[f]!, i * ru, ru);
+      }
       if (this.expected[m] && ++this.count[best]! === this.expectedCount) this.emit(best, true);
     }
-    this.stats.open = this.open.length;
+    st.open = open.length;
   }
 
   /** Emits every open event whose timeout has passed, as partial; returns how many. */
@@ -270,20 +264,16 @@ export class TimeWindowBuilder {
 
   /** Takes the emitted events (copies; the builder keeps its buffers), or undefined when none. */
   take(): BuiltEvents | undefined {
-    const n = this.outN;
-    if (n === 0) return undefined;
-    const M = this.modules;
-    const fields: Record<string, TypedArray> = {};
-    for (const f of this.fieldList) fields[f.name] = f.out.slice(0, n * M * f.rowSize);
-    this.outN = 0;
+    if (this.out.n === 0) return undefined;
+    const e = this.out.take();
     return {
-      n,
-      timeNs: this.outTime.slice(0, n),
-      firstArrivalMs: this.outArrival.slice(0, n),
-      complete: this.outComplete.slice(0, n),
-      mask: this.outMask.slice(0, n * M),
-      moduleTimeNs: this.outModTime.slice(0, n * M),
-      fields,
+      n: e.n,
+      timeNs: e.time,
+      firstArrivalMs: e.arrival,
+      complete: e.complete,
+      mask: e.mask,
+      moduleTimeNs: e.modTime,
+      fields: e.fields,
     };
   }
 
@@ -291,11 +281,14 @@ export class TimeWindowBuilder {
     if (rows.module.length < rows.n || rows.timeNs.length < rows.n) {
       throw bad(`readout batch of ${rows.n} rows has shorter module or time columns`);
     }
-    for (const f of this.fieldList) {
+    for (const f of this.fields) {
       const a = rows.fields[f.name];
       if (!a) throw bad(`readout batch lacks field '${f.name}'`);
       if (a.length < rows.n * f.rowSize) {
         throw bad(`field '${f.name}' holds ${a.length} values, expected ${rows.n} x ${f.rowSize}`);
+      }
+      if (a.BYTES_PER_ELEMENT * f.rowSize * 1 !== f.fillUnits.byteLength) {
+        throw bad(`field '${f.name}' has ${a.BYTES_PER_ELEMENT}-byte elements, expected ${f.dtype}`);
       }
     }
   }
@@ -316,46 +309,51 @@ export class TimeWindowBuilder {
     this.anchor[s] = t;
     this.created[s] = this.now();
     this.count[s] = 0;
+    this.filled[s] = 0;
     this.present.fill(0, s * this.modules, (s + 1) * this.modules);
     this.open.push(s);
     return s;
   }
 
-  private fill(s: number, m: number, srcs: TypedArray[], i: number, ts: bigint): void {
-    const k = s * this.modules + m;
-    this.present[k] = 1;
-    this.slotTime[k] = ts;
-    for (let j = 0; j < this.fieldList.length; j++) {
-      const f = this.fieldList[j]!;
-      const src = srcs[j]!;
-      const r = f.rowSize;
-      if (r === 1) (f.slots as { [j: number]: unknown })[k] = src[i];
-      else f.slots.set(src.subarray(i * r, i * r + r), k * r);
-    }
-  }
-
   private emit(s: number, complete: boolean): void {
     const M = this.modules;
-    if (this.outN === this.outCap) this.grow();
-    const e = this.outN++;
-    let minT = -1n;
+    const out = this.out;
+    const e = out.add();
+    const all = this.filled[s] === M;
+    let minLo = 0;
+    let minHi = -1;
     for (let m = 0; m < M; m++) {
       const k = s * M + m;
       const o = e * M + m;
       const here = this.present[k]!;
-      this.outMask[o] = here;
-      const t = here ? this.slotTime[k]! : 0n;
-      this.outModTime[o] = t;
-      if (here && (minT < 0n || t < minT)) minT = t;
-      for (const f of this.fieldList) {
-        const r = f.rowSize;
-        if (here) f.out.set(f.slots.subarray(k * r, k * r + r), o * r);
-        else f.out.fill(f.fill as never, o * r, o * r + r);
+      out.mask[o] = here;
+      const lo = here ? this.slotTime[2 * k + LO]! : 0;
+      const hi = here ? this.slotTime[2 * k + HI]! : 0;
+      out.modTimeW[2 * o + LO] = lo;
+      out.modTimeW[2 * o + HI] = hi;
+      if (here && (minHi < 0 || hi < minHi || (hi === minHi && lo < minLo))) {
+        minLo = lo;
+        minHi = hi;
+      }
+      if (all) continue;
+      for (let f = 0; f < this.fields.length; f++) {
+        const ru = this.fields[f]!.rowUnits;
+        if (here) copyUnits(out.units[f]!, o * ru, this.slotUnits[f]!, k * ru, ru);
+        else copyUnits(out.units[f]!, o * ru, this.fields[f]!.fillUnits, 0, ru);
       }
     }
-    this.outTime[e] = minT < 0n ? 0n : minT;
-    this.outArrival[e] = this.created[s]!;
-    this.outComplete[e] = complete ? 1 : 0;
+    if (all) {
+      // every module present: one block per field
+      for (let f = 0; f < this.fields.length; f++) {
+        const ru = this.fields[f]!.rowUnits;
+        const src = this.slotUnits[f]!.subarray(s * M * ru, (s + 1) * M * ru);
+        (out.units[f] as Uint8Array).set(src as Uint8Array, e * M * ru);
+      }
+    }
+    out.timeW[2 * e + LO] = minHi < 0 ? 0 : minLo;
+    out.timeW[2 * e + HI] = minHi < 0 ? 0 : minHi;
+    out.arrival[e] = this.created[s]!;
+    out.complete[e] = complete ? 1 : 0;
     this.stats.events++;
     if (complete) this.stats.complete++;
     else this.stats.partial++;
@@ -369,33 +367,12 @@ export class TimeWindowBuilder {
     const r = this.recentNext;
     this.recentAnchor[r] = this.anchor[s]!;
     this.recentPresent.set(this.present.subarray(s * M, (s + 1) * M), r * M);
-    this.recentTime.set(this.slotTime.subarray(s * M, (s + 1) * M), r * M);
+    this.recentTime.set(this.slotTime.subarray(2 * s * M, 2 * (s + 1) * M), 2 * r * M);
     this.recentNext = (r + 1) % this.recentCap;
     if (this.recentLen < this.recentCap) this.recentLen++;
     let min = Infinity;
     for (let k = 0; k < this.recentLen; k++) min = Math.min(min, this.recentAnchor[k]!);
     this.recentMin = min;
-  }
-
-  private grow(): void {
-    const cap = Math.max(16, this.outCap * 2);
-    const M = this.modules;
-    const g = <T extends TypedArray>(a: T, size: number): T => {
-      const b = allocTyped(dtypeOf(a), size) as T;
-      (b as Column).set(a as ArrayLike<unknown>);
-      return b;
-    };
-    this.outTime = g(this.outTime, cap);
-    this.outArrival = g(this.outArrival, cap);
-    this.outComplete = g(this.outComplete, cap);
-    this.outMask = g(this.outMask, cap * M);
-    this.outModTime = g(this.outModTime, cap * M);
-    for (const f of this.fieldList) {
-      const b = allocTyped(f.dtype, cap * M * f.rowSize) as Column;
-      b.set(f.out as ArrayLike<unknown>);
-      f.out = b;
-    }
-    this.outCap = cap;
   }
 }
 

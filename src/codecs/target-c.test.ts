@@ -75,6 +75,17 @@ describe("decodeReadouts", () => {
     expect(batch.free).toBe(8);
   });
 
+  it("decodes the same values from a buffer at an odd byte offset (no 16-bit view possible)", () => {
+    const odd = Buffer.concat([Buffer.alloc(1), handReadout()]).subarray(1);
+    expect(odd.byteOffset % 2).toBe(1);
+    const a = new ReadoutBatch(1);
+    const b = new ReadoutBatch(1);
+    decodeReadouts(odd, 0, a);
+    decodeReadouts(handReadout(), 0, b);
+    expect([...a.mv]).toEqual([...b.mv]);
+    expect(a.timestampNs[0]).toBe(b.timestampNs[0]);
+  });
+
   it("skips readouts whose timestamps are outside the bounds", () => {
     const a = handReadout();
     const zero = handReadout();
@@ -82,8 +93,12 @@ describe("decodeReadouts", () => {
     const batch = new ReadoutBatch(4);
     expect(decodeReadouts(Buffer.concat([a, zero, a]), 3, batch)).toBe(2);
     expect(batch.n).toBe(2);
-    const tight = { minNs: 0x0102030405060708n, maxNs: 0x0102030405060708n }; // aux is one past max
-    expect(decodeReadouts(a, 3, batch, tight)).toBe(0);
+    const late = handReadout();
+    late.writeBigUInt64BE(0x0102030405060708n, 72); // aux 2^40 ns after ts
+    late.writeBigUInt64BE(0x0102030405060708n - (1n << 40n), 0);
+    const bounds = { minNs: Number(0x0102030405060708n - 1000n), maxNs: Number(0x0102030405060708n + 1000n) };
+    expect(decodeReadouts(Buffer.concat([late, a]), 3, batch, bounds)).toBe(1); // late's ts is below minNs
+    expect(batch.timestampNs[2]).toBe(0x0102030405060708n);
   });
 
   it("rejects wrong lengths and a batch without room, with coded errors", () => {

@@ -41,6 +41,15 @@ const MV_TABLE = (() => {
   return t;
 })();
 
+/** The same table indexed by the word as a host-order Uint16Array reads the big-endian bytes. */
+const MV_TABLE_HOST = (() => {
+  const le = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+  if (!le) return MV_TABLE;
+  const t = new Float32Array(65536);
+  for (let w = 0; w < 65536; w++) t[((w & 0xff) << 8) | (w >>> 8)] = MV_TABLE[w]!;
+  return t;
+})();
+
 /** Why a datagram of `byteLength` bytes cannot hold readouts, or undefined when it can. */
 export function datagramLengthProblem(byteLength: number): string | undefined {
   if (byteLength === 0) return "empty datagram";
@@ -49,6 +58,9 @@ export function datagramLengthProblem(byteLength: number): string | undefined {
   }
   return undefined;
 }
+
+/** True on little-endian hosts (x86, ARM): decides how uint64 bytes are laid out in typed arrays. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * A reusable columnar batch of decoded readouts: row i has `module[i]`, `timestampNs[i]`, `auxTimestampNs[i]`
@@ -61,6 +73,9 @@ export class ReadoutBatch {
   readonly timestampNs: BigUint64Array;
   readonly auxTimestampNs: BigUint64Array;
   readonly mv: Float32Array;
+  /** Byte views of the timestamp columns: the decoder writes them without making bigints. */
+  readonly tsBytes: Uint8Array;
+  readonly auxBytes: Uint8Array;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -73,6 +88,8 @@ export class ReadoutBatch {
     this.timestampNs = new BigUint64Array(capacity);
     this.auxTimestampNs = new BigUint64Array(capacity);
     this.mv = new Float32Array(capacity * TARGET_C_PIXELS);
+    this.tsBytes = new Uint8Array(this.timestampNs.buffer);
+    this.auxBytes = new Uint8Array(this.auxTimestampNs.buffer);
   }
 
   /** Rows still free. */
@@ -85,20 +102,30 @@ export class ReadoutBatch {
   }
 }
 
-/** Accepted timestamp range (inclusive, ns); readouts outside it are skipped as impossible. */
+/**
+ * Accepted timestamp range (inclusive, ns, as float64: compared to 256 ns at today's unix times); readouts whose
+ * main or aux timestamp falls outside are skipped as impossible. A timestamp of 0 is always impossible.
+ */
 export interface TimestampBounds {
-  readonly minNs: bigint;
-  readonly maxNs: bigint;
+  readonly minNs: number;
+  readonly maxNs: number;
 }
 
 /** Bounds that accept every timestamp except 0. */
-export const ANY_NONZERO_TIMESTAMP: TimestampBounds = { minNs: 1n, maxNs: 0xffff_ffff_ffff_ffffn };
+export const ANY_NONZERO_TIMESTAMP: TimestampBounds = { minNs: 1, maxNs: Infinity };
+
+/** Copies 8 big-endian bytes to a uint64 slot of a typed array's bytes and returns the value as a float64. */
+function copyU64(src: Buffer, at: number, dst: Uint8Array, to: number): number {
+  if (HOST_LITTLE_ENDIAN) for (let i = 0; i < 8; i++) dst[to + i] = src[at + 7 - i]!;
+  else for (let i = 0; i < 8; i++) dst[to + i] = src[at + i]!;
+  return src.readUInt32BE(at) * 4294967296 + src.readUInt32BE(at + 4);
+}
 
 /**
  * Appends the readouts of one datagram from `module` to `batch`, skipping readouts whose main or aux timestamp
- * lies outside `bounds`. Returns the rows appended; `byteLength / 144 - returned` readouts were skipped.
- * Throws HUTCH_ERR_WIRE when the length is not a multiple of 144 (check `datagramLengthProblem` first) and
- * HUTCH_ERR_OVERFLOW when the batch lacks room (check `batch.free`).
+ * lies outside `bounds` (or is 0). Returns the rows appended; `byteLength / 144 - returned` readouts were skipped.
+ * Makes no objects per readout. Throws HUTCH_ERR_WIRE when the length is not a multiple of 144 (check
+ * `datagramLengthProblem` first) and HUTCH_ERR_OVERFLOW when the batch lacks room (check `batch.free`).
  * @example const n = decodeReadouts(msg, 5, batch, ANY_NONZERO_TIMESTAMP);
  */
 export function decodeReadouts(
@@ -117,21 +144,32 @@ export function decodeReadouts(
     );
   }
   const { minNs, maxNs } = bounds;
+  const { tsBytes, auxBytes } = batch;
+  // one 16-bit view per datagram (when aligned): a pixel is then one load and one table lookup
+  const words =
+    bytes.byteOffset % 2 === 0
+      ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1)
+      : undefined;
   const mv = batch.mv;
   let row = batch.n;
   for (let r = 0; r < count; r++) {
     const base = r * TARGET_C_READOUT_BYTES;
-    const ts = bytes.readBigUInt64BE(base + OFF_TS);
-    const aux = bytes.readBigUInt64BE(base + OFF_AUX);
-    if (ts < minNs || ts > maxNs || aux < minNs || aux > maxNs) continue;
+    const ts = copyU64(bytes, base + OFF_TS, tsBytes, row * 8);
+    const aux = copyU64(bytes, base + OFF_AUX, auxBytes, row * 8);
+    if (ts === 0 || aux === 0 || ts < minNs || ts > maxNs || aux < minNs || aux > maxNs) continue;
     batch.module[row] = module;
-    batch.timestampNs[row] = ts;
-    batch.auxTimestampNs[row] = aux;
     let o = row * TARGET_C_PIXELS;
-    let p = base + OFF_ADC0;
-    for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
-    p = base + OFF_ADC1;
-    for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
+    if (words) {
+      let q = (base + OFF_ADC0) >>> 1;
+      for (let i = 0; i < HALF; i++) mv[o++] = MV_TABLE_HOST[words[q++]!]!;
+      q = (base + OFF_ADC1) >>> 1;
+      for (let i = 0; i < HALF; i++) mv[o++] = MV_TABLE_HOST[words[q++]!]!;
+    } else {
+      let p = base + OFF_ADC0;
+      for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
+      p = base + OFF_ADC1;
+      for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
+    }
     row++;
   }
   const appended = row - batch.n;
@@ -165,8 +203,16 @@ export function encodeReadout(
   }
   target.writeBigUInt64BE(timestampNs, offset + OFF_TS);
   target.writeBigUInt64BE(auxTimestampNs, offset + OFF_AUX);
-  for (let i = 0; i < HALF; i++) {
-    target.writeUInt16BE(adcWords[i]! & 0xffff, offset + OFF_ADC0 + 2 * i);
-    target.writeUInt16BE(adcWords[HALF + i]! & 0xffff, offset + OFF_ADC1 + 2 * i);
+  let p = offset + OFF_ADC0;
+  for (let i = 0; i < HALF; i++, p += 2) {
+    const w = adcWords[i]!;
+    target[p] = (w >>> 8) & 0xff;
+    target[p + 1] = w & 0xff;
+  }
+  p = offset + OFF_ADC1;
+  for (let i = HALF; i < TARGET_C_PIXELS; i++, p += 2) {
+    const w = adcWords[i]!;
+    target[p] = (w >>> 8) & 0xff;
+    target[p + 1] = w & 0xff;
   }
 }

@@ -42,6 +42,18 @@ export const TargetCSimOptionsSchema = z
       .union([z.bigint(), z.string().regex(/^\d+$/)])
       .optional()
       .describe("timestamp of the first readout (ns); default: the host clock at start"),
+    pixels: z
+      .enum(["walk", "frozen"])
+      .default("walk")
+      .describe(
+        "walk: slow random walks; frozen: drawn once per module, so sending costs a copy (stress tests)",
+      ),
+    auxTimestamp: z
+      .enum(["readout", "send-monotonic"])
+      .default("readout")
+      .describe(
+        "send-monotonic: aux carries process.hrtime at sending (CLOCK_MONOTONIC ns), to measure latency on one host",
+      ),
     jitterNs: z.number().int().nonnegative().default(1000).describe("per-module timestamp spread"),
     rounds: z.number().int().positive().optional().describe("stop after this many datagrams per module"),
     durationMs: z.number().positive().optional().describe("stop after this long"),

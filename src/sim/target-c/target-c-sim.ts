@@ -1,6 +1,11 @@
 // Simulates a CHEC-S camera's TARGET-C modules: one UDP socket per module address, slow-signal readouts, injected faults.
 import { createSocket, type Socket } from "node:dgram";
-import { TARGET_C_PIXELS, TARGET_C_READOUT_BYTES, encodeReadout, mvToAdc } from "../../codecs/index.js";
+import {
+  TARGET_C_MV_PER_COUNT,
+  TARGET_C_PIXELS,
+  TARGET_C_READOUT_BYTES,
+  encodeReadout,
+} from "../../codecs/index.js";
 import { ErrorCode, HutchError } from "../../core/index.js";
 import {
   TargetCSimOptionsSchema,
@@ -37,17 +42,21 @@ export interface TargetCSimStats {
 /** Kinds of datagram reported to `onDatagram`. */
 export type SimDatagramKind = "data" | "duplicate" | "corrupt" | "garbage" | "stranger";
 
-/** A seeded uniform generator in [0, 1) (mulberry32): the same seed gives the same camera. */
-function prng(seed: number): () => number {
+/** A seeded generator of 32-bit unsigned integers (mulberry32): the same seed gives the same camera. */
+function prng32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
 }
+
+/** Pixel random walk: at most +-4 mV per readout, kept within 0..2000 mV; held in ADC counts (0.0763 mV each). */
+const STEP_COUNTS = 4 / TARGET_C_MV_PER_COUNT / 128;
+const MAX_COUNTS = Math.floor(2000 / TARGET_C_MV_PER_COUNT);
 
 const IMPOSSIBLE_NS = 0xffff_ffff_ffff_ffffn;
 
@@ -77,14 +86,22 @@ export class TargetCSim {
   onDatagram: ((module: number, bytes: Buffer, kind: SimDatagramKind) => void) | undefined;
   private readonly host: string;
   private readonly port: number;
+  private readonly u32: () => number;
+  /** Uniform in [0, 1). */
   private readonly rand: () => number;
-  private readonly mv: Float64Array;
+  /** Each pixel's value in ADC counts. */
+  private readonly counts: Float64Array;
   private readonly words = new Uint16Array(TARGET_C_PIXELS);
   private readonly held: (Buffer | undefined)[];
   private readonly dropped: Set<number>;
   private readonly delayMs: Map<number, number>;
   private readonly periodNs: number;
+  private readonly auxIsSendTime: boolean;
+  private frozen: boolean;
+  private readonly templates: (Buffer | undefined)[] = [];
   private t0Ns = 0n;
+  private t0Hi = 0;
+  private t0Lo = 0;
   private timers = new Set<NodeJS.Timeout>();
   private pending = 0;
   private idleWaiters: (() => void)[] = [];
@@ -100,14 +117,21 @@ export class TargetCSim {
     const [host, port] = opts.to.split(":") as [string, string];
     this.host = host;
     this.port = Number(port);
-    this.rand = prng(opts.seed);
-    this.mv = new Float64Array(opts.modules * TARGET_C_PIXELS);
-    for (let i = 0; i < this.mv.length; i++) this.mv[i] = 50 + 350 * this.rand();
+    const u32 = prng32(opts.seed);
+    this.u32 = u32;
+    this.rand = () => u32() / 4294967296;
+    this.counts = new Float64Array(opts.modules * TARGET_C_PIXELS);
+    for (let i = 0; i < this.counts.length; i++)
+      this.counts[i] = (50 + 350 * this.rand()) / TARGET_C_MV_PER_COUNT;
     this.held = new Array<Buffer | undefined>(opts.modules);
     this.dropped = new Set(opts.faults.dropModules);
     this.delayMs = new Map(opts.faults.delayModules.map((d) => [d.module, d.delayMs]));
     this.periodNs = 1e9 / opts.rateHz;
+    this.auxIsSendTime = opts.auxTimestamp === "send-monotonic";
+    this.frozen = opts.pixels === "frozen";
     this.t0Ns = opts.startTimeNs !== undefined ? BigInt(opts.startTimeNs) : BigInt(Date.now()) * 1_000_000n;
+    this.t0Hi = Number(this.t0Ns >> 32n);
+    this.t0Lo = Number(this.t0Ns & 0xffff_ffffn);
   }
 
   /** Validates the options and binds one socket per module address (and one for the stranger). */
@@ -269,21 +293,62 @@ export class TargetCSim {
 
   /** Module m's readouts first..first+K-1: timestamps on the common clock plus jitter, pixels as random walks. */
   private datagram(m: number, first: number, K: number): Buffer {
+    if (this.frozen) return this.frozenDatagram(m, first, K);
     const buf = Buffer.allocUnsafe(K * TARGET_C_READOUT_BYTES);
-    const mv = this.mv;
+    const counts = this.counts;
+    const words = this.words;
     for (let j = 0; j < K; j++) {
-      const ts =
-        this.t0Ns +
-        BigInt(Math.round((first + j) * this.periodNs)) +
-        BigInt(Math.floor(this.rand() * this.opts.jitterNs));
-      for (let i = 0; i < TARGET_C_PIXELS; i++) {
-        const k = m * TARGET_C_PIXELS + i;
-        mv[k] = Math.min(2000, Math.max(0, mv[k]! + (this.rand() - 0.5) * 8));
-        this.words[i] = mvToAdc(mv[k]!);
+      // one 32-bit draw moves four pixels (a signed byte each)
+      for (let i = 0, k = m * TARGET_C_PIXELS; i < TARGET_C_PIXELS; i += 4) {
+        const r = this.u32();
+        for (let b = 0; b < 32; b += 8, k++) {
+          let v = counts[k]! + (((r >>> b) & 0xff) - 127.5) * STEP_COUNTS;
+          v = v < 0 ? 0 : v > MAX_COUNTS ? MAX_COUNTS : v;
+          counts[k] = v;
+          words[i + (b >>> 3)] = Math.round(v) ^ 0x8000;
+        }
       }
-      encodeReadout(buf, j * TARGET_C_READOUT_BYTES, ts, ts + 250n, this.words);
+      encodeReadout(buf, j * TARGET_C_READOUT_BYTES, 1n, 1n, words);
     }
+    this.stampTimes(buf, first, K);
     return buf;
+  }
+
+  /** Frozen pixels: a copy of the module's first datagram with new timestamps. */
+  private frozenDatagram(m: number, first: number, K: number): Buffer {
+    let tpl = this.templates[m];
+    if (!tpl) {
+      this.frozen = false;
+      tpl = this.templates[m] = this.datagram(m, first, K);
+      this.frozen = true;
+    }
+    const buf = Buffer.allocUnsafe(tpl.length);
+    tpl.copy(buf);
+    this.stampTimes(buf, first, K);
+    return buf;
+  }
+
+  /**
+   * Writes readout j's timestamps: t0 + (first+j) periods + jitter, and aux = that + 250 ns (or the send time).
+   * Arithmetic on 32-bit halves in float64 (exact below 2^53 ns of offset): no bigint per readout.
+   */
+  private stampTimes(buf: Buffer, first: number, K: number): void {
+    const send = this.auxIsSendTime ? process.hrtime.bigint() : 0n;
+    for (let j = 0; j < K; j++) {
+      const o = j * TARGET_C_READOUT_BYTES;
+      const lo =
+        this.t0Lo + Math.round((first + j) * this.periodNs) + Math.floor(this.rand() * this.opts.jitterNs);
+      const carry = Math.floor(lo / 4294967296);
+      buf.writeUInt32BE((this.t0Hi + carry) >>> 0, o);
+      buf.writeUInt32BE(lo - carry * 4294967296, o + 4);
+      if (this.auxIsSendTime) buf.writeBigUInt64BE(send, o + 72);
+      else {
+        const alo = lo + 250;
+        const acarry = Math.floor(alo / 4294967296);
+        buf.writeUInt32BE((this.t0Hi + acarry) >>> 0, o + 72);
+        buf.writeUInt32BE(alo - acarry * 4294967296, o + 76);
+      }
+    }
   }
 
   /** Applies delay and reorder faults, then sends. */

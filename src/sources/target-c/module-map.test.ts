@@ -32,6 +32,8 @@ describe("ModuleTracker", () => {
     const ts = BigUint64Array.from([1000n, 1100n, 1200n, 1500n, 1400n, 1600n, 1600n]);
     t.observe(4, ts, 0, 3); // period learned: 100
     t.observe(4, ts, 3, 7); // 1200 -> 1500: a gap; 1400 out of order; 1600 ok; repeat ignored
+    expect(c.get("module_04_datagrams")).toBe(0); // counted in typed arrays until sync()
+    t.sync();
     expect(c.get("module_04_datagrams")).toBe(2);
     expect(c.get("module_04_readouts")).toBe(7);
     expect(c.get("module_04_gaps")).toBe(1);
@@ -41,9 +43,11 @@ describe("ModuleTracker", () => {
     const c = new Counters();
     const t = new ModuleTracker(2, c, 100);
     t.observe(1, BigUint64Array.from([0n, 300n]), 0, 2);
+    t.sync();
     expect(c.get("module_01_gaps")).toBe(1);
     t.reset();
     t.observe(1, BigUint64Array.from([10n]), 0, 1); // older than before the reset, but a new run
+    t.sync();
     expect(c.get("module_01_out_of_order")).toBe(0);
   });
 });

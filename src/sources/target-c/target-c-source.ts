@@ -72,8 +72,11 @@ class Receiver {
   private tracker: ModuleTracker;
   private readonly batch: ReadoutBatch;
   private flushScheduled = false;
+  /** Counted per datagram in plain numbers; `flush` adds them to ctx.counters once per event-loop turn. */
+  private readonly counts = { datagrams: 0, bytes: 0, datagrams_outside_run: 0, readouts: 0, pages: 0 };
   private pendingPages = 0;
-  private inflight: Promise<void> = Promise.resolve();
+  /** Resolved when every published page has been handed to the bus's subscribers. */
+  private drained: (() => void)[] = [];
   private bounds: TimestampBounds = ANY_NONZERO_TIMESTAMP;
   private boundsAtMs = -Infinity;
   /** Log limits per rejection reason (so a flood of one kind cannot hide another) and for internal errors. */
@@ -91,6 +94,7 @@ class Receiver {
 
   /** Takes new params that need no rebinding (module map, checks, stream). */
   update(p: TargetCSourceParams): void {
+    this.flush();
     this.p = p;
     this.moduleOf = moduleResolver(p.moduleMap, p.modules);
     this.tracker = new ModuleTracker(p.modules, this.ctx.counters, p.readoutPeriodNs);
@@ -109,16 +113,19 @@ class Receiver {
   async end(): Promise<void> {
     this.running = false;
     this.flush();
-    await this.inflight;
+    if (this.pendingPages > 0) await new Promise<void>((r) => this.drained.push(r));
     this.stream = undefined;
   }
 
   onMessage = (msg: Buffer, from: RemoteInfo): void => {
-    const c = this.ctx.counters;
-    c.inc("datagrams");
-    c.inc("bytes", msg.byteLength);
+    this.counts.datagrams++;
+    this.counts.bytes += msg.byteLength;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
     if (!this.running) {
-      c.inc("datagrams_outside_run");
+      this.counts.datagrams_outside_run++;
       return;
     }
     try {
@@ -129,34 +136,41 @@ class Receiver {
         return this.reject(TARGET_C_REJECTIONS.unknownSource, from, `${from.address} is not a module`, 1);
       }
       const count = msg.byteLength / TARGET_C_READOUT_BYTES;
-      if (count > this.batch.free) this.flush();
+      if (count > this.batch.free) this.publishBatch();
       const start = this.batch.n;
       const appended = decodeReadouts(msg, module, this.batch, this.timestampBounds());
-      c.inc("readouts", appended);
+      this.counts.readouts += appended;
       this.tracker.observe(module, this.batch.timestampNs, start, start + appended);
       if (appended < count) {
-        this.reject(
-          TARGET_C_REJECTIONS.badTimestamp,
-          from,
-          `timestamp outside ${this.describeBounds()}`,
-          count - appended,
-        );
+        const why = `timestamp outside ${this.describeBounds()}`;
+        this.reject(TARGET_C_REJECTIONS.badTimestamp, from, why, count - appended);
       }
-      if (this.batch.free < TARGET_C_MAX_READOUTS) this.flush();
-      else if (!this.flushScheduled && this.batch.n > 0) {
-        this.flushScheduled = true;
-        setImmediate(this.flush);
-      }
+      if (this.batch.free < TARGET_C_MAX_READOUTS) this.publishBatch();
     } catch (err) {
-      c.inc("internal_errors");
-      if (this.limiter.take())
+      this.ctx.counters.inc("internal_errors");
+      if (this.limiter.take()) {
         this.ctx.log.error(`target-c source: datagram from ${from.address} failed: ${String(err)}`);
+      }
     }
   };
 
-  /** Publishes the batch as one page (copies, so the batch is reused at once). */
+  /** Once per turn of the event loop: publishes the batch and copies the counts into ctx.counters. */
   private flush = (): void => {
     this.flushScheduled = false;
+    this.publishBatch();
+    const c = this.ctx.counters;
+    for (const k of Object.keys(this.counts) as (keyof typeof this.counts)[]) {
+      const v = this.counts[k];
+      if (v !== 0) {
+        c.inc(k, v);
+        this.counts[k] = 0;
+      }
+    }
+    this.tracker.sync();
+  };
+
+  /** Publishes the batch as one page (copies, so the batch is reused at once). */
+  private publishBatch(): void {
     const b = this.batch;
     const n = b.n;
     if (n === 0 || !this.stream) return;
@@ -165,23 +179,33 @@ class Receiver {
       this.ctx.counters.inc("readouts_dropped_backpressure", n);
       return;
     }
-    const time = new Float64Array(n).fill(Date.now() / 1000);
+    // one allocation per page, columns carved from it (fewer backing stores for the GC to track)
+    const P = TARGET_C_PIXELS;
+    const buf = new ArrayBuffer(n * (8 + 8 + 8 + 4 * P + 2));
+    const time = new Float64Array(buf, 0, n).fill(Date.now() / 1000);
+    const ts = new BigUint64Array(buf, 8 * n, n);
+    const aux = new BigUint64Array(buf, 16 * n, n);
+    const data = new Float32Array(buf, 24 * n, n * P);
+    const module = new Uint16Array(buf, (24 + 4 * P) * n, n);
+    ts.set(b.timestampNs.subarray(0, n));
+    aux.set(b.auxTimestampNs.subarray(0, n));
+    data.set(b.mv.subarray(0, n * P));
+    module.set(b.module.subarray(0, n));
     const page = this.stream.page(time, {
-      module: nd(b.module.slice(0, n)),
-      timestamp: nd(b.timestampNs.slice(0, n)),
-      aux_timestamp: nd(b.auxTimestampNs.slice(0, n)),
-      data: nd(b.mv.slice(0, n * TARGET_C_PIXELS), [n, TARGET_C_PIXELS]),
+      module: nd(module),
+      timestamp: nd(ts),
+      aux_timestamp: nd(aux),
+      data: nd(data, [n, P]),
     });
-    this.ctx.counters.inc("pages");
+    this.counts.pages++;
     this.pendingPages++;
-    const sent = this.ctx.bus.publish(page).then(
-      () => {
-        this.pendingPages--;
-      },
-      (err: unknown) => this.ctx.fail("target-c source: publishing readouts failed", err),
-    );
-    this.inflight = Promise.all([this.inflight, sent]).then(() => undefined);
-  };
+    this.ctx.bus
+      .publish(page)
+      .catch((err: unknown) => this.ctx.fail("target-c source: publishing readouts failed", err))
+      .finally(() => {
+        if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
+      });
+  }
 
   private timestampBounds(): TimestampBounds {
     const skew = this.p.maxClockSkewMs;
@@ -189,8 +213,7 @@ class Receiver {
     const now = Date.now();
     if (now - this.boundsAtMs > 100) {
       this.boundsAtMs = now;
-      const lo = Math.max(1, Math.floor((now - skew) * 1e6));
-      this.bounds = { minNs: BigInt(lo), maxNs: BigInt(Math.ceil((now + skew) * 1e6)) };
+      this.bounds = { minNs: Math.max(1, (now - skew) * 1e6), maxNs: (now + skew) * 1e6 };
     }
     return this.bounds;
   }
