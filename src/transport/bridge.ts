@@ -1,5 +1,5 @@
 // Connects a process's InprocBus to the ZeroMQ network: local documents out, remote documents in, no echoes.
-import { ErrorCode, HutchError, type Logger } from "../core/index.js";
+import { ErrorCode, HutchError, RateLimiter, type Logger } from "../core/index.js";
 import { encodeDocument } from "../codecs/index.js";
 import type { BusMessage, InprocBus } from "./bus.js";
 import type { BusBroker } from "./broker.js";
@@ -76,10 +76,12 @@ export async function bridgeBus(bus: InprocBus, opts: BridgeOptions): Promise<Bu
       return echoes + (subscriber?.wire.echoes ?? 0); // the subscriber drops echoes before queueing
     },
   };
-  let errorsLogged = 0;
+  const limiter = new RateLimiter(5, 1000);
   const failed = (err: unknown): void => {
     stats.errors++;
-    if (errorsLogged++ < 10) logger?.warn(`bridge ${nodeId}: send failed: ${(err as Error).message}`);
+    if (logger && limiter.take()) {
+      logger.warn(`bridge ${nodeId}: send failed: ${(err as Error).message}`, { errors: stats.errors });
+    }
   };
   const arrive = (m: BusMessage): Promise<void> | undefined => {
     if (m.origin === nodeId) {
