@@ -1,6 +1,6 @@
-// Transpiles src/**/*.ts to dist/ with esbuild (one file per module, no bundling); type-checking is `npm run typecheck`.
+// Transpiles src/**/*.ts to dist/ with esbuild (one file per module, no bundling) and builds the dashboard page (web/ -> web/dist) with vite; type-checking is `npm run typecheck`.
 import { build } from "esbuild";
-import { readdirSync, statSync, rmSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 function* walk(dir) {
@@ -12,7 +12,7 @@ function* walk(dir) {
 }
 
 const root = new URL("..", import.meta.url).pathname;
-rmSync(join(root, "dist"), { recursive: true, force: true });
+// dist/ is overwritten in place, not deleted first: concurrent builds (tests, helpers) never see it vanish.
 const entryPoints = [...walk(join(root, "src"))];
 await build({
   entryPoints,
@@ -23,4 +23,20 @@ await build({
   target: "node20",
   sourcemap: "inline",
   logLevel: "warning",
+});
+
+// The dashboard page: vite (rolldown) bundles web/ into web/dist, which the server serves. Offline, no plugins.
+const { build: viteBuild } = await import("vite");
+await viteBuild({
+  root: join(root, "web"),
+  configFile: false,
+  logLevel: "warn",
+  clearScreen: false,
+  oxc: { jsx: { runtime: "automatic" } },
+  build: {
+    outDir: join(root, "web", "dist"),
+    emptyOutDir: true,
+    chunkSizeWarningLimit: 1024,
+    reportCompressedSize: false,
+  },
 });

@@ -13,6 +13,7 @@ import { RunControl } from "../src/control/index.js";
 import { buildServer, type DashboardServer, type ServerSettings } from "../src/server/index.js";
 import { demoCamera, demoSource } from "../src/sim/index.js";
 import { InprocBus } from "../src/transport/index.js";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { until } from "./helpers/instrument.js";
 
 /** A component of the rig: a definition and its params. */
@@ -101,6 +102,42 @@ export async function startRig(opts: {
       for (const h of hosts) await h.close();
       bus.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The chromium flags every browser test uses (Debian's chromium, never a downloaded browser). */
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Debian chromium with a fresh profile directory; `close()` removes it. */
+export async function openBrowser(viewport = { width: 1600, height: 1000 }): Promise<{
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}> {
+  const profile = mkdtempSync(join(tmpdir(), "hutch-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
     },
   };
 }

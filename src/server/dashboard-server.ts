@@ -99,10 +99,12 @@ export async function buildServer(opts: DashboardOptions): Promise<DashboardServ
       panels,
       maxUpdateHz: settings.maxUpdateHz,
       access: { controlNeedsToken: access.controlNeedsToken, viewNeedsToken: access.viewNeedsToken },
+      rois: rois
+        .list()
+        .map((r) => ({ id: r.id, panel: r.panel, roi: r.roi, ...(r.label ? { label: r.label } : {}) })),
     });
     hub.changed(layout.id);
   };
-  setLayout();
   const status = new StatusPoller(opts.core, hub, opts.bus);
   const rois = new LiveRois({
     bus: opts.bus,
@@ -111,6 +113,7 @@ export async function buildServer(opts: DashboardOptions): Promise<DashboardServ
     panels: () => panels,
     ...(opts.roiNodes ? { factory: opts.roiNodes } : {}),
   });
+  setLayout();
   const addRoi = async (req: RoiRequest, id?: string) => {
     const r = await rois.create(req, id);
     panels = [...panels, r.panel];

@@ -97,7 +97,7 @@ export const CameraMapPanel = z.strictObject({
   modules: z.number().int().min(1).max(4096),
   /** Pixels of a module as [columns, rows]. */
   modulePixels: z.tuple([z.number().int().min(1), z.number().int().min(1)]).default([8, 8]),
-  /** Module positions as [column, row] on the module grid; default a square-ish grid in order. */
+  /** Module positions as [column, row] on the module grid; default: 32 modules as CHEC-S (6 x 6 without corners), else a square-ish grid. */
   positions: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0)])).optional(),
   colormap: z.enum(COLORMAPS).default("viridis"),
   units: z.string().optional(),
@@ -202,6 +202,13 @@ const DEFAULT_SPAN: Record<PanelType, number> = {
   jobs: 6,
 };
 
+const DEFAULT_HEIGHT: Partial<Record<PanelType, number>> = {
+  "run-control": 260,
+  components: 260,
+  image: 300,
+  "camera-map": 300,
+};
+
 const DEFAULT_TITLE = (p: PanelInput): string => {
   switch (p.type) {
     case "run-control":
@@ -256,7 +263,7 @@ export function resolvePanels(raw: unknown): PanelSpec[] {
       ]);
     }
     seen.add(id);
-    const heightPx = p.heightPx ?? (p.type === "run-control" || p.type === "components" ? 260 : 240);
+    const heightPx = p.heightPx ?? DEFAULT_HEIGHT[p.type] ?? 240;
     return {
       ...p,
       id,
