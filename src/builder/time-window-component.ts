@@ -156,6 +156,8 @@ class BuildRun {
       event_number: { dtype: "uint64", shape: [], description: "event number in the run, from 1" },
       run_number: { dtype: "uint64", shape: [] },
       timestamp: { dtype: "uint64", shape: [], units: "ns", description: "earliest module timestamp" },
+      complete: { dtype: "uint8", shape: [], description: "1 when every expected module is present" },
+      n_modules: { dtype: "uint16", shape: [], description: "modules present" },
       module_mask: { dtype: "uint8", shape: [M], description: "1 where the module is present" },
       [`module_${timeField}`]: { dtype: "uint64", shape: [M], units: "ns", description: "0 where absent" },
     };
@@ -225,12 +227,16 @@ class BuildRun {
     const first = BigInt(s.emitted + 1);
     const eventNumber = new BigUint64Array(e.n);
     for (let i = 0; i < e.n; i++) eventNumber[i] = first + BigInt(i);
+    const present = new Uint16Array(e.n);
+    for (let i = 0, k = 0; i < e.n; i++) for (let m = 0; m < M; m++, k++) present[i]! += e.mask[k]!;
     const time = new Float64Array(e.n);
     for (let i = 0; i < e.n; i++) time[i] = e.firstArrivalMs[i]! / 1000;
     const data: Record<string, NdArray> = {
       event_number: nd(eventNumber),
       run_number: nd(new BigUint64Array(e.n).fill(BigInt(this.run.run))),
       timestamp: nd(e.timeNs),
+      complete: nd(e.complete),
+      n_modules: nd(present),
       module_mask: nd(e.mask, [e.n, M]),
       [`module_${this.p.timeField}`]: nd(e.moduleTimeNs, [e.n, M]),
     };
@@ -264,8 +270,8 @@ class BuildRun {
 /**
  * Event building by time window as a component (generic: any instrument whose readouts carry a module index
  * and a ns timestamp). Reads the `input` stream's pages through a synchronous bus tap (no queue, no copy) and
- * publishes the `output` stream: event_number, run_number, timestamp, module_mask, module_<timeField> and every
- * other input field with a leading module axis.
+ * publishes the `output` stream: event_number, run_number, timestamp, complete, n_modules, module_mask,
+ * module_<timeField> and every other input field with a leading module axis.
  * @example components: [{ name: builder, type: time-window-builder, params: { modules: 32, windowNs: 10000000 } }]
  */
 export const timeWindowBuilderComponent = defineComponent<TimeWindowParams>({

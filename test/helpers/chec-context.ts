@@ -207,7 +207,12 @@ export interface EventCheck {
 }
 
 /** Checks event pages against `sent` (see recordSent), computing mV from the raw words independently. */
-export function checkEvents(pages: EventPage[], sent: Map<string, Buffer>, modules = 32): EventCheck {
+export function checkEvents(
+  pages: EventPage[],
+  sent: Map<string, Buffer>,
+  modules = 32,
+  expectedSubset = false,
+): EventCheck {
   const seen = new Set<string>();
   const out: EventCheck = {
     events: 0,
@@ -225,6 +230,8 @@ export function checkEvents(pages: EventPage[], sent: Map<string, Buffer>, modul
     const data = p.data.data!.data as Float32Array;
     const en = p.data.event_number!.data as BigUint64Array;
     const rn = p.data.run_number!.data as BigUint64Array;
+    const complete = p.data.complete!.data as Uint8Array;
+    const nModules = p.data.n_modules!.data as Uint16Array;
     for (let e = 0; e < p.n; e++) {
       out.events++;
       out.eventNumbers.push(en[e]!);
@@ -257,6 +264,10 @@ export function checkEvents(pages: EventPage[], sent: Map<string, Buffer>, modul
         }
       }
       if (present === modules) out.complete++;
+      if (nModules[e] !== present) out.problems.push(`event ${e}: n_modules ${nModules[e]} != ${present}`);
+      if (complete[e] !== (present === modules ? 1 : 0) && !expectedSubset) {
+        out.problems.push(`event ${e}: complete flag ${complete[e]} with ${present} modules`);
+      }
       out.masks.push(maskStr);
     }
   }
