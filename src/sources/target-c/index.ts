@@ -3,3 +3,4 @@ export * from "./target-c-source.js";
 export * from "./module-map.js";
 export * from "./module-tracker.js";
 export * from "./udp-receiver.js";
+export * from "./chec-listener.js";
