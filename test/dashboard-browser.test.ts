@@ -1,6 +1,6 @@
 // The dashboard in Debian's chromium: run control from the page, live rates and histograms, a ROI drawn with the
 // mouse, quality turning panels red with alarms, the scan grid, and a full-page screenshot in test-output/.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { StreamFactory, nd, nowSec } from "../src/core/index.js";
@@ -56,6 +56,8 @@ let browser: Awaited<ReturnType<typeof openBrowser>>;
 let page: Page;
 
 beforeAll(async () => {
+  if (!existsSync("web/dist/index.html"))
+    throw new Error("the page is not built: run `npm run build` (vite -> web/dist) first");
   rig = await startRig({ panels: PANELS });
   const url = await rig.dash.listen();
   browser = await openBrowser();
@@ -72,14 +74,28 @@ const text = async (testId: string, within = page.locator("body")) =>
   (await within.getByTestId(testId).first().textContent()) ?? "";
 
 describe("dashboard in chromium", () => {
-  it("loads, starts a run from the page, shows rates and histograms updating, a ROI drawn with the mouse, quality alarms", async () => {
+  it("prepares through the form generated from the components' params schemas", async () => {
     await page.getByTestId("rc-state").filter({ hasText: "STOP" }).waitFor();
+    await page.getByTestId("cmd-prepare").click();
+    const form = page.getByTestId("config-form");
+    await form.locator('input[name="digitiser.rateHz"]').fill("300");
+    await form.getByTestId("form-prepare").click();
+    await page.getByTestId("rc-state").filter({ hasText: "READY" }).waitFor();
+    const cfg = (await rig.core.status()).config as { components?: Record<string, Record<string, unknown>> };
+    expect(cfg.components?.digitiser?.rateHz).toBe(300);
+  });
+
+  it("loads, starts a run from the page, shows rates and histograms updating, a ROI drawn with the mouse, quality alarms", async () => {
     expect(await page.locator("section.panel").count()).toBe(PANELS.length);
     expect(await page.locator(".instrument b").textContent()).toBe("demo");
 
     await page.getByTestId("cmd-start").click();
     await page.getByTestId("rc-state").filter({ hasText: "RUN" }).waitFor();
     expect(await text("rc-run")).toMatch(/^\d+$/);
+    expect(
+      ((await rig.core.runs()).at(-1)?.config.run as { components: { digitiser: { rateHz: number } } })
+        .components.digitiser.rateHz,
+    ).toBe(300);
 
     // rates and histograms update live
     const hist = page.locator('[data-panel="peak"]');

@@ -110,6 +110,34 @@ describe("dashboard WebSocket", () => {
     }
   });
 
+  it("jobs panels show each job's latest state and progress", async () => {
+    rig = await startRig({ panels: [{ type: "jobs", id: "jobs" }], components: [] });
+    const jobs = new StreamFactory({ uid: "j", run: 0, instrument: "demo" }, "jobs", {
+      id: { dtype: "string", shape: [] },
+      label: { dtype: "string", shape: [] },
+      state: { dtype: "string", shape: [] },
+      done: { dtype: "float64", shape: [] },
+      total: { dtype: "float64", shape: [] },
+    });
+    await rig.bus.publish(jobs.descriptor);
+    await rig.bus.publish(
+      jobs.event({ id: "t1", label: "run 7 -> archive", state: "running", done: 10, total: 100 }),
+    );
+    await rig.bus.publish(jobs.event({ id: "t1", done: 60 }));
+    await rig.bus.publish(jobs.event({ id: "j2", label: "gain fit", state: "failed" }));
+    const r = rig;
+    const rows = await until(async () => {
+      const res = await r.dash.app.inject({ url: "/api/panels/jobs/frame" });
+      if (res.statusCode !== 200) return undefined;
+      const b = decodeFrame(new Uint8Array(res.rawPayload)).body as {
+        rows: { id: string; done: number; label: string; state: string }[];
+      };
+      return b.rows.length === 2 && b.rows.find((x) => x.id === "t1")?.done === 60 ? b.rows : undefined;
+    }, "job rows");
+    expect(rows[0]).toMatchObject({ id: "j2", state: "failed" });
+    expect(rows[1]).toMatchObject({ id: "t1", label: "run 7 -> archive", state: "running", done: 60 });
+  });
+
   it("a browser that does not read never slows publishers: frames are skipped (latest-only), counted", async () => {
     rig = await startRig({ panels: PANELS, components: [] });
     const sent: Uint8Array[] = [];

@@ -1,7 +1,7 @@
 // Histogram panels: fills a histogram from a scalar field, or shows an analysis node's counts; fit curve overlay.
 import { AutoHistogram, Histogram, binEdges } from "../../core/index.js";
 import type { PanelOf } from "../panel-schema.js";
-import { eventArray, lastTime, scalarColumn, type DataDoc } from "../field-values.js";
+import { eventArray, lastTime, scalarAt, scalarColumn, type DataDoc } from "../field-values.js";
 import { BaseFeed, type FeedBody } from "./feed.js";
 import { fitOverlay, type FitOverlay } from "./fit-overlay.js";
 
@@ -13,7 +13,7 @@ export class HistogramFeed extends BaseFeed {
   readonly streams: readonly string[];
   readonly needsAll = true;
   private filled: Histogram | AutoHistogram | undefined;
-  private given: { counts: Float64Array; edges: Float64Array } | undefined;
+  private given: { counts: Float64Array; edges: Float64Array; stats: Record<string, number> } | undefined;
   private fitDoc: DataDoc | undefined;
 
   constructor(private readonly panel: PanelOf<"histogram">) {
@@ -46,7 +46,13 @@ export class HistogramFeed extends BaseFeed {
     const bins = counts.shape[0]!;
     const edgesNd = eventArray(doc, "edges");
     const [lo, hi] = this.panel.range ?? [0, bins];
+    const stats: Record<string, number> = {};
+    for (const k of ["entries", "underflow", "overflow", "mean", "rms"]) {
+      const v = scalarAt(doc, k, doc.kind === "event" ? 0 : doc.n - 1);
+      if (typeof v === "number") stats[k] = v;
+    }
     this.given = {
+      stats,
       counts: Float64Array.from(counts.data as ArrayLike<number>),
       edges:
         edgesNd && edgesNd.data.length === bins + 1
@@ -79,7 +85,7 @@ export class HistogramFeed extends BaseFeed {
       ({ edges, counts } = this.given);
       let n = 0;
       for (const c of counts) n += c;
-      stats = { entries: n };
+      stats = { entries: n, ...this.given.stats };
     } else if (this.version > 0) {
       return { kind: "hist", body: { empty: true } };
     } else return undefined;
