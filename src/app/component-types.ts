@@ -3,12 +3,13 @@ import type { ComponentDef } from "../component/index.js";
 import { ANALYSIS_COMPONENTS } from "../analysis/index.js";
 import { timeWindowBuilderComponent } from "../builder/index.js";
 import { demoSource } from "../sim/index.js";
-import { targetCSourceComponent } from "../sources/index.js";
+import { areaDetectorComponent, targetCSourceComponent } from "../sources/index.js";
 import { hdf5WriterComponent } from "../storage/index.js";
 
 const ALL = [
   demoSource,
   targetCSourceComponent,
+  areaDetectorComponent,
   timeWindowBuilderComponent,
   hdf5WriterComponent,
   ...ANALYSIS_COMPONENTS,

@@ -2,3 +2,4 @@
 export * from "./demo/demo-source.js";
 export * from "./target-c/index.js";
 export * from "./demo/demo-camera.js";
+export * from "./area-detector/index.js";

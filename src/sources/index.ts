@@ -1,2 +1,3 @@
 // The sources: one folder per hardware family (decoder + source component).
 export * from "./target-c/index.js";
+export * from "./area-detector/index.js";

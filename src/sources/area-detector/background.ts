@@ -1,0 +1,109 @@
+// Background of a run: mean or median of its background frames, and frames minus background as float32.
+import { ErrorCode, HutchError } from "../../core/index.js";
+
+/** How the background frames are combined. */
+export const BACKGROUND_METHODS = ["mean", "median"] as const;
+/** A background method. */
+export type BackgroundMethod = (typeof BACKGROUND_METHODS)[number];
+
+/** Rows of the median computed between two yields to the event loop (keeps sockets served). */
+const MEDIAN_ROWS_PER_SLICE = 64;
+
+/**
+ * Collects background frames. The mean is accumulated as frames arrive (one pass each, float64); the median keeps
+ * the frames and is computed at the end, per pixel, in slices that yield to the event loop.
+ * @example const acc = new BackgroundAccumulator("mean", w, h); acc.add(frame); const bg = await acc.result();
+ */
+export class BackgroundAccumulator {
+  private readonly sum: Float64Array | undefined;
+  private readonly frames: Uint16Array[] = [];
+  private n = 0;
+
+  constructor(
+    readonly method: BackgroundMethod,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    if (method === "mean") this.sum = new Float64Array(width * height);
+  }
+
+  /** Frames added so far. */
+  get count(): number {
+    return this.n;
+  }
+
+  /** Adds one frame (kept by reference for the median: do not modify it afterwards). */
+  add(frame: Uint16Array): void {
+    if (frame.length !== this.width * this.height) {
+      throw new HutchError(
+        ErrorCode.Validation,
+        `background frame has ${frame.length} pixels, expected ${this.width} x ${this.height}`,
+      );
+    }
+    this.n++;
+    if (this.sum) {
+      const s = this.sum;
+      for (let i = 0; i < s.length; i++) s[i]! += frame[i]!;
+    } else this.frames.push(frame);
+  }
+
+  /** The background (float32), or undefined without frames. */
+  async result(): Promise<Float32Array | undefined> {
+    if (this.n === 0) return undefined;
+    const out = new Float32Array(this.width * this.height);
+    if (this.sum) {
+      const inv = 1 / this.n;
+      for (let i = 0; i < out.length; i++) out[i] = this.sum[i]! * inv;
+      return out;
+    }
+    const w = this.width;
+    for (let y = 0; y < this.height; y += MEDIAN_ROWS_PER_SLICE) {
+      medianRows(this.frames, out, y * w, Math.min(this.height, y + MEDIAN_ROWS_PER_SLICE) * w);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    return out;
+  }
+}
+
+/** Per-pixel median of `frames` over pixels [from, to): insertion sort of N values (N is small, ~10). */
+export function medianRows(
+  frames: readonly Uint16Array[],
+  out: Float32Array,
+  from: number,
+  to: number,
+): void {
+  const n = frames.length;
+  const v = new Uint16Array(n);
+  const mid = n >> 1;
+  for (let i = from; i < to; i++) {
+    for (let k = 0; k < n; k++) {
+      const x = frames[k]![i]!;
+      let j = k - 1;
+      while (j >= 0 && v[j]! > x) {
+        v[j + 1] = v[j]!;
+        j--;
+      }
+      v[j + 1] = x;
+    }
+    out[i] = n & 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+  }
+}
+
+/**
+ * `frame - background` as float32 (negative values kept). Writes into `out` when given (reuse across frames).
+ * @example const sub = subtractBackground(frame, bg);
+ */
+export function subtractBackground(
+  frame: Uint16Array,
+  background: Float32Array,
+  out: Float32Array = new Float32Array(frame.length),
+): Float32Array {
+  if (frame.length !== background.length || out.length !== frame.length) {
+    throw new HutchError(
+      ErrorCode.Validation,
+      `cannot subtract a background of ${background.length} pixels from a frame of ${frame.length}`,
+    );
+  }
+  for (let i = 0; i < frame.length; i++) out[i] = frame[i]! - background[i]!;
+  return out;
+}
