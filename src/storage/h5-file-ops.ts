@@ -34,6 +34,8 @@ export class H5FileOps {
   private swmr = false;
   private datasets = new Map<string, DatasetState>();
   private appendedBytes = 0;
+  private stagingPtr = 0;
+  private stagingBytes = 0;
 
   private constructor(private readonly mod: H5Module) {}
 
@@ -238,18 +240,25 @@ export class H5FileOps {
     const fid = this.fileId();
     const rows = BigInt(ds.rows);
     this.check(this.mod.resize_dataset(fid, path, [rows + BigInt(n), ...ds.rowShape]), `resize ${path}`);
-    const ptr = this.mod._malloc(Math.max(1, n * ds.rowBytes));
-    if (!ptr) throw new Error(`out of worker memory for ${n * ds.rowBytes} bytes`);
-    try {
-      fill(this.mod.HEAPU8, ptr); // read HEAPU8 after malloc: memory growth replaces it
-      const count = [BigInt(n), ...ds.rowShape];
-      const offset = [rows, ...ds.rowShape.map(() => 0n)];
-      const stride = count.map(() => 1n);
-      this.check(this.mod.set_dataset_data(fid, path, count, offset, stride, BigInt(ptr)), `write ${path}`);
-    } finally {
-      this.mod._free(ptr);
-    }
+    const ptr = this.staging(n * ds.rowBytes);
+    fill(this.mod.HEAPU8, ptr); // read HEAPU8 after malloc: memory growth replaces it
+    const count = [BigInt(n), ...ds.rowShape];
+    const offset = [rows, ...ds.rowShape.map(() => 0n)];
+    const stride = count.map(() => 1n);
+    this.check(this.mod.set_dataset_data(fid, path, count, offset, stride, BigInt(ptr)), `write ${path}`);
     ds.rows += n;
+  }
+
+  /** A wasm-heap buffer of at least `bytes`, kept between writes (allocating 8 MiB per batch costs as much as a copy). */
+  private staging(bytes: number): number {
+    if (bytes > this.stagingBytes) {
+      if (this.stagingPtr) this.mod._free(this.stagingPtr);
+      this.stagingBytes = 0;
+      this.stagingPtr = this.mod._malloc(bytes);
+      if (!this.stagingPtr) throw new Error(`out of worker memory for ${bytes} bytes`);
+      this.stagingBytes = bytes;
+    }
+    return this.stagingPtr;
   }
 
   /** Variable-length strings: an array of pointers to NUL-terminated UTF-8 strings in the wasm heap. */

@@ -124,7 +124,14 @@ export function h5Dtype(t: ColumnType | CompoundType): string | [string, string]
   return H5_DTYPE[t];
 }
 
-/** Rows per chunk aiming at `targetBytes` per chunk (at least 1, at most 1 Mi rows). */
+/** HDF5's default chunk cache per dataset (bytes); chunks larger than it are written directly, without a copy. */
+const H5_CHUNK_CACHE_BYTES = 1 << 20;
+
+/**
+ * Rows per chunk aiming at `targetBytes` per chunk (at least 1, at most 1 Mi rows). Rows of 64 KiB and more
+ * get chunks just over HDF5's 1 MiB chunk cache, which HDF5 then writes straight from the caller's buffer.
+ */
 export function chunkRowsFor(rowBytes: number, targetBytes: number): number {
+  if (rowBytes >= 64 * 1024) return Math.floor(H5_CHUNK_CACHE_BYTES / rowBytes) + 1;
   return Math.max(1, Math.min(1 << 20, Math.floor(targetBytes / Math.max(1, rowBytes))));
 }

@@ -18,8 +18,10 @@ port.on("message", (batch: Batch) => {
     reply = { ...broken, id: batch.id };
   } else {
     try {
+      const t0 = performance.now();
       const r = ops.apply(batch);
-      reply = { id: batch.id, ok: true, fileBytes: r.fileBytes, appendedBytes: r.appendedBytes };
+      const busyMs = performance.now() - t0;
+      reply = { id: batch.id, ok: true, fileBytes: r.fileBytes, appendedBytes: r.appendedBytes, busyMs };
     } catch (err) {
       const f = err instanceof StorageFailure ? err : new StorageFailure(undefined, "write", err);
       ops.abandon();

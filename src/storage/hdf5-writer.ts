@@ -70,6 +70,8 @@ export interface Hdf5WriterStats {
   files: number;
   /** Times `write()` waited for the worker (the disk is the bottleneck). */
   worker_waits: number;
+  /** Time the worker spent writing (ms); its rate of increase is the writer's utilisation. */
+  worker_busy_ms: number;
   /** Documents not written because the writer had failed (the run is in ERROR). */
   discarded: number;
   /** Documents of other runs, or of streams not selected. */
@@ -110,6 +112,7 @@ export class Hdf5Writer {
     flushes: 0,
     files: 0,
     worker_waits: 0,
+    worker_busy_ms: 0,
     discarded: 0,
     skipped: 0,
   };
@@ -479,6 +482,7 @@ export class Hdf5Writer {
         this.run.ackedPartBytes = entry.partBytes;
       }
       this.stats.bytes_appended += r.appendedBytes;
+      this.stats.worker_busy_ms += r.busyMs;
       if (entry?.closes) void this.finishRun(entry.closes);
     }
     for (const w of this.replyWaiters.splice(0)) w();

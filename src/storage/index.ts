@@ -12,3 +12,4 @@ export * from "./hdf5-writer-component.js";
 export * from "./read-run-file.js";
 export * from "./recover.js";
 export * from "./replay-run.js";
+export * from "./layouts/larpix-v1.js";

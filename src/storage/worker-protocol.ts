@@ -48,6 +48,8 @@ export type BatchReply = (
       readonly fileBytes: number;
       /** Bytes of rows appended by this batch. */
       readonly appendedBytes: number;
+      /** Time the worker spent on the batch (ms). */
+      readonly busyMs: number;
     }
   | {
       readonly id: number;
