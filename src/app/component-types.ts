@@ -2,17 +2,20 @@
 import type { ComponentDef } from "../component/index.js";
 import { ANALYSIS_COMPONENTS } from "../analysis/index.js";
 import { timeWindowBuilderComponent } from "../builder/index.js";
-import { demoSource } from "../sim/index.js";
+import { demoSource, targetCSimComponent } from "../sim/index.js";
 import { areaDetectorComponent, targetCSourceComponent } from "../sources/index.js";
 import { hdf5WriterComponent } from "../storage/index.js";
+import { LARPIX_COMPONENTS } from "../sim/index.js";
 
 const ALL = [
   demoSource,
+  targetCSimComponent,
   targetCSourceComponent,
   areaDetectorComponent,
   timeWindowBuilderComponent,
   hdf5WriterComponent,
   ...ANALYSIS_COMPONENTS,
+  ...LARPIX_COMPONENTS,
 ];
 
 /** Every component type known to this build, by type name. */

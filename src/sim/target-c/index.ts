@@ -2,3 +2,4 @@
 export * from "./sim-options.js";
 export * from "./target-c-sim.js";
 export * from "./run-target-c-sim.js";
+export * from "./sim-component.js";
