@@ -15,7 +15,7 @@ import {
   type EventPage,
 } from "../src/core/index.js";
 import { InprocBus } from "../src/transport/index.js";
-import { asReplay, Hdf5Writer, readRunFile } from "../src/storage/index.js";
+import { asReplay, Hdf5Writer, readRunFile, runFileSummary } from "../src/storage/index.js";
 
 let dir: string;
 beforeAll(() => {
@@ -118,6 +118,15 @@ it("replays a run file as the same documents on the bus (wire-encodable, schema-
   }
   await collecting;
   check(sent, got);
+  expect(await runFileSummary(files[0]!.path)).toEqual({
+    path: files[0]!.path,
+    run: 21,
+    uid: (sent[0] as { uid: string }).uid,
+    instrument: "demo",
+    part: 1,
+    exitStatus: "success",
+    rows: counts,
+  });
   const replayCounts: Record<string, number> = {};
   for (const d of got)
     if (d.kind === "event-page" || d.kind === "event")

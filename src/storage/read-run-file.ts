@@ -107,6 +107,48 @@ export async function* readRunFile(
   if (stop) yield stop;
 }
 
+/** What a run file holds, without reading its data (for progress bars and `hutch runs show`). */
+export interface RunFileSummary {
+  readonly path: string;
+  readonly run: number;
+  readonly uid: string;
+  readonly instrument: string;
+  readonly part: number;
+  /** Undefined while the file is written, or after a crash before `hutch recover`. */
+  readonly exitStatus?: string;
+  /** Readable rows per stream (the shortest dataset of each stream). */
+  readonly rows: Record<string, number>;
+}
+
+/** Summarises a generic-layout run file: run, part, exit status and rows per stream. */
+export async function runFileSummary(path: string): Promise<RunFileSummary> {
+  const f = await openRunFile(path);
+  try {
+    if (attrOf(f, "hutch_layout") !== "generic") {
+      throw new HutchError(ErrorCode.Validation, `${path} is not a generic-layout Hutch run file`);
+    }
+    const rows: Record<string, number> = {};
+    for (const name of f.keys()) {
+      const g = f.get(name);
+      if (!g || !("keys" in g) || !g.attrs.descriptor) continue;
+      const d = DescriptorSchema.parse(JSON.parse(String(g.attrs.descriptor.value))) as Descriptor;
+      rows[d.stream] = cursorOf(f, d).rows;
+    }
+    const exit = attrOf(f, "exit_status");
+    return {
+      path,
+      run: num(attrOf(f, "run")),
+      uid: String(attrOf(f, "uid")),
+      instrument: String(attrOf(f, "instrument")),
+      part: num(attrOf(f, "part")),
+      ...(exit !== undefined ? { exitStatus: String(exit) } : {}),
+      rows,
+    };
+  } finally {
+    f.close();
+  }
+}
+
 function runStartOf(f: H5File): RunStart {
   const replay = attrOf(f, "replay");
   return {
