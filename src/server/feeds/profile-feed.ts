@@ -59,7 +59,8 @@ export class ProfileFeed extends BaseFeed {
     const e = eventArray(doc, "sem");
     if (!c || !m || !e) return;
     const f = (a: { data: unknown }) => Float64Array.from(a.data as ArrayLike<number>);
-    this.given = { centres: f(c), mean: f(m), sem: f(e) };
+    const counts = eventArray(doc, "counts");
+    this.given = { centres: f(c), mean: f(m), sem: f(e), ...(counts ? { counts: f(counts) } : {}) };
     this.touch(lastTime(doc));
   }
 

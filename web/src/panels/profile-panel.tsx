@@ -17,6 +17,8 @@ interface ProfileBody {
 export function ProfilePanel({ panel }: { panel: PanelOf<"profile"> }) {
   const [ref, host] = usePlotHost(panel.heightPx, false);
   const sem = useRef<ArrayLike<number>>([]);
+  // The y-range holds the error bars, not only the means.
+  const yRange = useRef<[number, number]>([0, 1]);
   const [entries, setEntries] = useState<number | undefined>();
   useEffect(
     () =>
@@ -25,10 +27,22 @@ export function ProfilePanel({ panel }: { panel: PanelOf<"profile"> }) {
         if (!host.current || b.empty) return;
         const mean = Array.from(b.mean.data, (v) => (Number.isFinite(v) ? v : null));
         sem.current = b.sem.data;
+        let lo = Infinity;
+        let hi = -Infinity;
+        b.mean.data.forEach((m, i) => {
+          const e = Number.isFinite(b.sem.data[i]!) ? b.sem.data[i]! : 0;
+          if (!Number.isFinite(m)) return;
+          lo = Math.min(lo, m - e);
+          hi = Math.max(hi, m + e);
+        });
+        if (Number.isFinite(lo)) {
+          const pad = hi > lo ? 0.08 * (hi - lo) : 0.5;
+          yRange.current = [lo - pad, hi + pad];
+        }
         host.current.update(
           "p",
           () => ({
-            scales: { x: { time: false } },
+            scales: { x: { time: false }, y: { range: () => yRange.current } },
             axes: axes({ xLabel: panel.x, yLabel: panel.y }),
             series: [
               {},
@@ -44,7 +58,7 @@ export function ProfilePanel({ panel }: { panel: PanelOf<"profile"> }) {
           }),
           [b.centres.data, mean] as uPlot.AlignedData,
         );
-        setEntries(b.counts ? Array.from(b.counts.data).reduce((a, c) => a + c, 0) : undefined);
+        setEntries(b.counts ? Array.from(b.counts.data).reduce((a, c) => a + c, 0) : -1);
         notePaint(f);
       }),
     [panel, host],
@@ -53,7 +67,7 @@ export function ProfilePanel({ panel }: { panel: PanelOf<"profile"> }) {
     <>
       <div ref={ref} />
       {entries === undefined && <div className="empty">no entries yet</div>}
-      {entries !== undefined && (
+      {entries !== undefined && entries >= 0 && (
         <div className="plot-stats num">
           entries <b>{entries}</b>
         </div>
