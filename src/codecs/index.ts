@@ -11,3 +11,4 @@ export * from "./larpix-packet-batch.js";
 export * from "./larpix-chip-key.js";
 export * from "./larpix-board-message.js";
 export * from "./larpix-daq-record.js";
+export * from "./larpix-config.js";

@@ -52,6 +52,12 @@ export const LARPIX_TYPE = {
 /** A packet type code. */
 export type LarpixType = (typeof LARPIX_TYPE)[keyof typeof LARPIX_TYPE];
 
+/**
+ * Descriptor `configuration.format` of the streams a LArPix source publishes; file layouts (LArPix+HDF5) find
+ * the LArPix streams by it, whatever the streams are named.
+ */
+export const LARPIX_STREAM_FORMAT = { packets: "larpix-packets/1", messages: "larpix-messages/1" } as const;
+
 /** The lookup table larpix-control stores in the `packet_types` attribute of `packets`. */
 export const LARPIX_PACKET_TYPES_ATTR =
   "\n0: 'data',\n1: 'test',\n2: 'config write',\n3: 'config read',\n4: 'timestamp',\n5: 'message',\n";

@@ -3,3 +3,4 @@ export * from "./demo/demo-source.js";
 export * from "./target-c/index.js";
 export * from "./demo/demo-camera.js";
 export * from "./area-detector/index.js";
+export * from "./larpix/index.js";

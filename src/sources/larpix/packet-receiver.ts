@@ -1,0 +1,210 @@
+// The receive path of the LArPix source: board messages -> one columnar batch -> `packets` pages, counted by kind.
+import {
+  BOARD_REJECTIONS,
+  LarpixPacketBatch,
+  decodeWords,
+  readBoardMessage,
+  type BoardRejection,
+} from "../../codecs/index.js";
+import type { ComponentContext } from "../../component/index.js";
+import { RateLimiter, nowSec, type StreamFactory } from "../../core/index.js";
+import { packetColumns } from "./packet-streams.js";
+import type { PixelLayout } from "./pixel-layout.js";
+
+/** Called with every decoded batch (rows `[0, b.n)`) before it is published; must not keep the arrays. */
+export type PacketListener = (b: LarpixPacketBatch) => void;
+
+/** Counter names of rejected messages, by reason. */
+const REJECTED: Record<BoardRejection, string> = {
+  [BOARD_REJECTIONS.short]: "messages_rejected_short",
+  [BOARD_REJECTIONS.version]: "messages_rejected_version",
+  [BOARD_REJECTIONS.kind]: "messages_rejected_unknown_kind",
+  [BOARD_REJECTIONS.length]: "messages_rejected_bad_length",
+};
+
+/**
+ * Decodes board messages into one reusable batch and, once per event-loop turn (or when full), hands it to the
+ * listeners and publishes it as a page of the `packets` stream while a run is on. Bad parity is kept and counted
+ * (`packets_bad_parity`), garbage messages are counted by reason and logged at a bounded rate; nothing is fatal.
+ * Pages waiting for slow subscribers beyond `maxPendingPages` are dropped and counted, never silently.
+ */
+export class PacketReceiver {
+  private readonly batch: LarpixPacketBatch;
+  private stream: StreamFactory | undefined;
+  private flushScheduled = false;
+  private pendingPages = 0;
+  private drained: (() => void)[] = [];
+  private readonly listeners = new Set<PacketListener>();
+  private readonly limiter = new RateLimiter(5, 10_000);
+  private readonly counts = {
+    messages: 0,
+    messages_data: 0,
+    messages_timestamp: 0,
+    messages_heartbeat: 0,
+    packets: 0,
+    packets_data: 0,
+    packets_test: 0,
+    packets_config_write: 0,
+    packets_config_read: 0,
+    packets_timestamp: 0,
+    packets_bad_parity: 0,
+    packets_outside_run: 0,
+    pages: 0,
+  };
+
+  constructor(
+    private readonly ctx: ComponentContext,
+    private layout: PixelLayout,
+    private readonly maxPendingPages: number,
+    capacity: number,
+  ) {
+    this.batch = new LarpixPacketBatch(capacity);
+  }
+
+  /** Uses another pixel layout from the next page on. */
+  setLayout(layout: PixelLayout): void {
+    this.layout = layout;
+  }
+
+  /** Adds a listener (routines); returns its removal. */
+  listen(fn: PacketListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Publishes pages into `stream` (a run began) or stops publishing (undefined). */
+  setStream(stream: StreamFactory | undefined): void {
+    this.flush();
+    this.stream = stream;
+  }
+
+  /** One message from board `board` (io group `ioGroup`). Never throws. */
+  onMessage(msg: Buffer, board: string, ioGroup: number): void {
+    this.counts.messages++;
+    this.ctx.counters.inc(`board_${board}_messages`);
+    this.schedule();
+    const info = readBoardMessage(msg);
+    switch (info.kind) {
+      case "data": {
+        this.counts.messages_data++;
+        let done = 0;
+        while (done < info.packets) {
+          if (this.batch.free === 0) this.flush();
+          const o = 8 + 8 * done;
+          done += decodeWords(
+            msg,
+            o,
+            info.packets - done,
+            8,
+            { ioGroup, ioChannel: info.ioChannel },
+            this.batch,
+          );
+        }
+        this.ctx.counters.inc(`board_${board}_packets`, info.packets);
+        return;
+      }
+      case "timestamp":
+        this.counts.messages_timestamp++;
+        if (this.batch.free === 0) this.flush();
+        this.batch.pushTimestamp(info.time, ioGroup);
+        return;
+      case "heartbeat":
+        this.counts.messages_heartbeat++;
+        this.ctx.counters.inc(`board_${board}_heartbeats`);
+        return;
+      case "rejected":
+        this.ctx.counters.inc(REJECTED[info.reason]);
+        if (this.limiter.take()) {
+          this.ctx.log.warn(`larpix: rejected a message from board '${board}': ${info.detail}`, {
+            board,
+            reason: info.reason,
+            suppressedBefore: this.limiter.suppressed,
+          });
+          this.limiter.suppressed = 0;
+        }
+        return;
+    }
+  }
+
+  /** Records packets sent to the chips (direction 0) as 7-byte packets back to back. */
+  recordSent(packed: Uint8Array, count: number, ioGroup: number, ioChannel: number): void {
+    let done = 0;
+    while (done < count) {
+      if (this.batch.free === 0) this.flush();
+      done += decodeWords(
+        packed,
+        7 * done,
+        count - done,
+        7,
+        { ioGroup, ioChannel, direction: 0 },
+        this.batch,
+      );
+    }
+    this.schedule();
+  }
+
+  /** Publishes what is batched and resolves once every page has been handed to the bus's subscribers. */
+  async drain(): Promise<void> {
+    this.flush();
+    if (this.pendingPages > 0) await new Promise<void>((r) => this.drained.push(r));
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Counts the batch, gives it to the listeners, publishes it (in a run) and empties it. */
+  private flush = (): void => {
+    this.flushScheduled = false;
+    const b = this.batch;
+    const n = b.n;
+    if (n > 0) {
+      const c = this.counts;
+      c.packets += n;
+      for (let i = 0; i < n; i++) {
+        const t = b.type[i]!;
+        if (t === 0) c.packets_data++;
+        else if (t === 1) c.packets_test++;
+        else if (t === 2) c.packets_config_write++;
+        else if (t === 3) c.packets_config_read++;
+        else c.packets_timestamp++;
+        if (t < 4 && b.validParity[i] === 0) c.packets_bad_parity++;
+      }
+      for (const fn of this.listeners) {
+        try {
+          fn(b);
+        } catch (err) {
+          this.ctx.log.error(`larpix: a packet listener failed: ${String(err)}`);
+        }
+      }
+      if (this.stream) this.publish(this.stream, b);
+      else c.packets_outside_run += n;
+      b.clear();
+    }
+    const counters = this.ctx.counters;
+    for (const k of Object.keys(this.counts) as (keyof typeof this.counts)[]) {
+      if (this.counts[k] !== 0) {
+        counters.inc(k, this.counts[k]);
+        this.counts[k] = 0;
+      }
+    }
+  };
+
+  private publish(stream: StreamFactory, b: LarpixPacketBatch): void {
+    if (this.pendingPages >= this.maxPendingPages) {
+      this.ctx.counters.inc("packets_dropped_backpressure", b.n);
+      return;
+    }
+    const page = stream.page(new Float64Array(b.n).fill(nowSec()), packetColumns(b, this.layout));
+    this.counts.pages++;
+    this.pendingPages++;
+    this.ctx.bus
+      .publish(page)
+      .catch((err: unknown) => this.ctx.fail("larpix: publishing packets failed", err))
+      .finally(() => {
+        if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
+      });
+  }
+}
