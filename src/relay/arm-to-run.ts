@@ -15,6 +15,12 @@ export interface ArmOperator {
     params?: Record<string, unknown>,
     opts?: { timeoutMs?: number },
   ): AsyncIterable<OperatorStep>;
+  call(
+    component: string,
+    action: string,
+    params?: unknown,
+    opts?: { timeoutMs?: number },
+  ): AsyncIterable<OperatorStep>;
   status(opts?: { timeoutMs?: number }): Promise<{
     readonly state: string;
     readonly reason?: string;
@@ -46,9 +52,10 @@ async function outcome(steps: AsyncIterable<OperatorStep>): Promise<unknown> {
 }
 
 /**
- * Prepares the run with the arm as every detector's configuration (so the run-start records it) and starts it.
- * Refuses while a run is acquiring. A refused prepare (bad arm, too little disk or memory, detector unreachable)
- * is answered with the core's reason; if it left the system in ERROR, it is reset so the next arm can be accepted.
+ * Has every detector vet the arm (its `check-arm` action: fields, free disk and memory, idle delay), then prepares
+ * the run with the arm as every detector's configuration (so the run-start records it) and starts it. Refuses
+ * while a run is acquiring, or with the first detector's reason. If a prepare is refused all the same and leaves
+ * the system in ERROR, it is reset so the next arm can be accepted.
  * @example const r = await armToRun(connect("tcp://det-pc:5551"), arm, { detectors: ["det1", "det2"] });
  */
 export async function armToRun(api: ArmOperator, arm: ArmMessage, o: ArmToRunOptions): Promise<ArmOutcome> {
@@ -63,6 +70,8 @@ export async function armToRun(api: ArmOperator, arm: ArmMessage, o: ArmToRunOpt
       notes.push(`the system was in ERROR (${st.reason ?? "no reason"}) and was reset before arming`);
       await outcome(api.command("reset", {}, { timeoutMs }));
     }
+    // Every detector vets the arm first (fields, disk, memory, idle delay): a refusal changes no state.
+    await Promise.all(o.detectors.map((d) => outcome(api.call(d, "check-arm", { arm }, { timeoutMs }))));
     const baseComponents = (o.base?.components ?? {}) as Record<string, Record<string, unknown>>;
     const components: Record<string, Record<string, unknown>> = { ...baseComponents };
     for (const d of o.detectors) components[d] = { ...(baseComponents[d] ?? {}), arm };

@@ -31,6 +31,8 @@ export interface AreaDetectorSimStats {
   frames_unsent_no_client: number;
   clients: number;
   commands: number;
+  /** Readouts in progress discarded by an `arm` (re-initialising acquisition flushes them). */
+  readouts_cancelled: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface AreaDetectorSimStats {
  * one. Each trigger datagram starts a readout of `readoutMs`; the frame then goes to the client. After `idleAfterMs`
  * without a trigger (or `arm`) the detector free-runs at `idleRateHz`, marking those frames `freeRun` and carrying no
  * trigger number, as tests need to prove they are rejected. Commands: `configure` (gain 1..7, binning 1..3), `arm`
- * (re-initialises acquisition: restarts the idle clock), `disarm`.
+ * (re-initialises acquisition: restarts the idle clock, discards readouts in progress), `disarm`.
  * @example const sim = await AreaDetectorSim.open({ listen: "127.0.0.1:0", triggerListen: "127.0.0.1:0", width: 256, height: 256 });
  */
 export class AreaDetectorSim {
@@ -53,6 +55,7 @@ export class AreaDetectorSim {
     frames_unsent_no_client: 0,
     clients: 0,
     commands: 0,
+    readouts_cancelled: 0,
   };
   /** Called for every frame read out (sent or not), for tests that compare with what the source took. */
   onFrame: ((meta: AdFrameMeta, sent: boolean) => void) | undefined;
@@ -182,8 +185,13 @@ export class AreaDetectorSim {
         return void reply({ ok: true, ...this.frameShape, gain: this.gain, binning: this.binning });
       }
       case "arm":
+        // Re-initialising acquisition: the idle clock restarts and readouts in progress are discarded.
         this.lastTriggerMs = performance.now();
         this.stopFreeRun();
+        this.stats.readouts_cancelled += this.timers.size;
+        for (const t of this.timers) clearTimeout(t);
+        this.timers.clear();
+        this.busyUntilMs = 0;
         return void reply({ ok: true });
       case "disarm":
         return void reply({ ok: true });

@@ -110,6 +110,36 @@ export const areaDetectorComponent = defineComponent<AreaDetectorParams>({
       });
     let link = makeLink(p.detector);
 
+    /** Every check configure makes before changing anything: the arm, disk and memory, the idle delay. */
+    const vet = async (q: AreaDetectorParams) => {
+      if (!q.arm) {
+        throw new HutchError(
+          ErrorCode.Config,
+          `${ctx.name}: no arm message: prepare with {components: {${ctx.name}: {arm: {...}}}} or send one to the relay`,
+        );
+      }
+      const check = checkArmMessage(q.arm);
+      if (!check.ok)
+        throw new HutchError(ErrorCode.Config, `arm message refused: ${check.reasons.join("; ")}`);
+      const arm = check.arm;
+      const problems = await resourceProblems({
+        minFreeDiskBytes: q.minFreeDiskBytes,
+        minFreeMemoryBytes: q.minFreeMemoryBytes,
+        diskPath: q.diskPath ? under(ctx.dataDir, q.diskPath) : ctx.dataDir,
+      });
+      if (problems.length) {
+        throw new HutchError(ErrorCode.Config, `${ctx.name} refuses to arm: ${problems.join("; ")}`);
+      }
+      const hello = await link.ready(q.connectTimeoutMs);
+      if (arm.trigger_timeout_s * 1000 > hello.idleAfterMs - q.idleMarginMs) {
+        throw new HutchError(
+          ErrorCode.Config,
+          `trigger_timeout_s ${arm.trigger_timeout_s} must end at least ${q.idleMarginMs} ms before the detector's idle mode (after ${hello.idleAfterMs / 1000} s without triggers), or idle frames could be taken for triggered ones`,
+        );
+      }
+      return { arm, hello };
+    };
+
     const end = async () => {
       const a = acq;
       if (!a) return;
@@ -130,31 +160,7 @@ export const areaDetectorComponent = defineComponent<AreaDetectorParams>({
         }
         p = next;
         prepared = undefined;
-        if (!p.arm) {
-          throw new HutchError(
-            ErrorCode.Config,
-            `${ctx.name}: no arm message: prepare with {components: {${ctx.name}: {arm: {...}}}} or send one to the relay`,
-          );
-        }
-        const check = checkArmMessage(p.arm);
-        if (!check.ok)
-          throw new HutchError(ErrorCode.Config, `arm message refused: ${check.reasons.join("; ")}`);
-        const arm = check.arm;
-        const problems = await resourceProblems({
-          minFreeDiskBytes: p.minFreeDiskBytes,
-          minFreeMemoryBytes: p.minFreeMemoryBytes,
-          diskPath: p.diskPath ? under(ctx.dataDir, p.diskPath) : ctx.dataDir,
-        });
-        if (problems.length)
-          throw new HutchError(ErrorCode.Config, `${ctx.name} refuses to arm: ${problems.join("; ")}`);
-        const hello = await link.ready(p.connectTimeoutMs);
-        const timeoutMs = arm.trigger_timeout_s * 1000;
-        if (timeoutMs > hello.idleAfterMs - p.idleMarginMs) {
-          throw new HutchError(
-            ErrorCode.Config,
-            `trigger_timeout_s ${arm.trigger_timeout_s} must end at least ${p.idleMarginMs} ms before the detector's idle mode (after ${hello.idleAfterMs / 1000} s without triggers), or idle frames could be taken for triggered ones`,
-          );
-        }
+        const { arm, hello } = await vet(p);
         const r = await link.command(
           { t: "configure", gain: arm.gain, binning: arm.binning },
           p.commandTimeoutMs,
@@ -218,6 +224,16 @@ export const areaDetectorComponent = defineComponent<AreaDetectorParams>({
         await end().catch(() => undefined);
         await link.close();
       },
+      actions: {
+        "check-arm": {
+          description: "checks an arm message (fields, free disk and memory, idle delay) without arming",
+          params: z.object({ arm: z.record(z.string(), z.unknown()) }),
+          async run(params: { arm: Record<string, unknown> }) {
+            const { arm } = await vet({ ...p, arm: params.arm });
+            return { ok: true, experiment: arm.experiment, run_name: arm.run_name };
+          },
+        },
+      } as unknown as ComponentHooks["actions"],
     };
   },
 });
