@@ -2,13 +2,14 @@
 import type { ComponentDef } from "../component/index.js";
 import { ANALYSIS_COMPONENTS } from "../analysis/index.js";
 import { timeWindowBuilderComponent } from "../builder/index.js";
-import { demoSource, targetCSimComponent } from "../sim/index.js";
+import { demoCamera, demoSource, targetCSimComponent } from "../sim/index.js";
 import { areaDetectorComponent, targetCSourceComponent } from "../sources/index.js";
 import { hdf5WriterComponent } from "../storage/index.js";
 import { LARPIX_COMPONENTS } from "../sim/index.js";
 
 const ALL = [
   demoSource,
+  demoCamera,
   targetCSimComponent,
   targetCSourceComponent,
   areaDetectorComponent,

@@ -5,6 +5,7 @@ import { parse, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { ErrorCode, HutchError } from "../core/index.js";
 import type { ComponentDef } from "../component/index.js";
+import { PanelsSection } from "./panels.js";
 
 const Address = z
   .string()
@@ -69,7 +70,7 @@ export const InstrumentFile = z.strictObject({
     )
     .default([]),
   /** Dashboard panels (see docs/dashboard.md). */
-  panels: z.array(z.record(z.string(), z.unknown())).default([]),
+  panels: PanelsSection,
   /** Default run configuration (plan name and per-component overrides) used by prepare. */
   run: z.record(z.string(), z.unknown()).default({}),
 });

@@ -14,6 +14,7 @@ import {
 } from "../component/index.js";
 import { RunControl, serveControl } from "../control/index.js";
 import type { ControlServer } from "../transport/index.js";
+import { buildServer, type DashboardServer } from "../server/index.js";
 import type { InstrumentConfig } from "./config.js";
 import { componentTypes } from "./component-types.js";
 
@@ -25,6 +26,8 @@ export interface Instance {
   readonly broker: BusBroker;
   /** Child processes of components placed in their own process, by name. */
   readonly children: ReadonlyMap<string, ChildProcess>;
+  /** The dashboard's URL, when `server.enabled`. */
+  readonly dashboardUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -79,6 +82,8 @@ export async function startInstrument(
   let bridge: BusBridge | undefined;
   const hosts: ComponentHost[] = [];
   const children = new Map<string, ChildProcess>();
+  let dashboard: DashboardServer | undefined;
+  let dashboardUrl: string | undefined;
   try {
     control = await serveControl(config.core.control, core, (why) => log.warn(why));
     broker = await BusBroker.open({
@@ -116,7 +121,32 @@ export async function startInstrument(
         }),
       );
     }
+    if (config.server.enabled) {
+      dashboard = await buildServer({
+        core,
+        bus,
+        instrument: config.instrument,
+        ...(config.description ? { description: config.description } : {}),
+        server: config.server,
+        panels: config.panels,
+        components: config.components.map((c) => ({
+          name: c.name,
+          type: c.type,
+          params: c.params,
+          schema: types.get(c.type)?.params,
+        })),
+        warn: (m) => log.warn(m),
+      });
+      dashboardUrl = await dashboard.listen().catch((cause: unknown) => {
+        throw new HutchError(
+          ErrorCode.Io,
+          `cannot serve the dashboard on ${config.server.host}:${config.server.port} (port in use? set server.port)`,
+          { cause },
+        );
+      });
+    }
   } catch (err) {
+    await dashboard?.close();
     for (const h of hosts) await h.close().catch(() => undefined);
     for (const ch of children.values()) ch.kill("SIGTERM");
     await bridge?.close();
@@ -132,7 +162,9 @@ export async function startInstrument(
     core,
     broker: b,
     children,
+    dashboardUrl,
     close: async () => {
+      await dashboard?.close();
       await core.close();
       for (const h of hosts)
         await h.close().catch((e) => log.error(`closing a component: ${toHutchError(e).message}`));

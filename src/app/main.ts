@@ -27,6 +27,7 @@ async function up(file: string, o: { quiet?: boolean; run?: boolean }): Promise<
     `  documents  ${cfg.core.publish}   (npx hutch listen ${cfg.instrument}/, examples/python/listen.py)`,
   );
   console.log(`  data       ${cfg.core.dataDir}`);
+  if (inst.dashboardUrl) console.log(`  dashboard  ${inst.dashboardUrl}`);
   console.log("  Ctrl-C stops everything cleanly.");
   if (o.run) {
     for await (const p of inst.core.command("start"))

@@ -15,6 +15,7 @@ export const ErrorCode = {
   Overflow: "HUTCH_ERR_OVERFLOW",
   Io: "HUTCH_ERR_IO",
   Aborted: "HUTCH_ERR_ABORTED",
+  Unauthorized: "HUTCH_ERR_UNAUTHORIZED",
   Internal: "HUTCH_ERR_INTERNAL",
 } as const;
 
