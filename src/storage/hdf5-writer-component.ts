@@ -7,7 +7,8 @@ import { RateLimiter, type RunFile, type RunInfo, type StopReport } from "../cor
 import { defineComponent, type ComponentContext, type ComponentHooks } from "../component/index.js";
 import type { Subscription } from "../transport/index.js";
 import { DEFAULT_FILE_PATTERN, validateFilePattern } from "./file-pattern.js";
-import { HDF5_WRITER_DEFAULTS, Hdf5Writer, type Hdf5WriterOptions } from "./hdf5-writer.js";
+import { Hdf5Writer } from "./hdf5-writer.js";
+import { HDF5_WRITER_DEFAULTS, type Hdf5WriterOptions } from "./hdf5-writer-options.js";
 import { layoutFactory } from "./layout-registry.js";
 import { StorageFailure, osFailureOf } from "./storage-failure.js";
 

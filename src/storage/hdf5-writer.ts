@@ -1,5 +1,4 @@
 // Writes runs' documents to HDF5 files through layout plug-ins and a worker thread, with back-pressure and rotation.
-import { Worker } from "node:worker_threads";
 import { join } from "node:path";
 import {
   ErrorCode,
@@ -13,69 +12,21 @@ import {
   type RunStop,
 } from "../core/index.js";
 import { DEFAULT_FILE_PATTERN, formatFileName, validateFilePattern } from "./file-pattern.js";
-import type { LayoutFactory, LayoutOptions, RunFileLayout } from "./layout.js";
+import type { LayoutOptions, RunFileLayout } from "./layout.js";
 import { layoutFactory } from "./layout-registry.js";
 import { describeRunFiles } from "./run-files.js";
 import { StorageFailure } from "./storage-failure.js";
 import { clearOpenFlags } from "./superblock.js";
 import { ArenaPool, BatchBuilder } from "./write-batch.js";
-import type { Batch, BatchReply, WorkerReady } from "./worker-protocol.js";
-import { workerUrl } from "./worker-url.js";
+import type { Batch, BatchReply } from "./worker-protocol.js";
+import { WriterWorker } from "./writer-worker.js";
+import { HDF5_WRITER_DEFAULTS, type Hdf5WriterOptions, type Hdf5WriterStats } from "./hdf5-writer-options.js";
 
-/** Options of a writer; units in names. */
-export interface Hdf5WriterOptions {
-  /** Directory of the run files (created if missing). */
-  readonly directory: string;
-  /** File name pattern, see {@link formatFileName}. */
-  readonly pattern?: string;
-  /** Start a new part when the current file reaches this size; 0 = never. */
-  readonly rotateBytes?: number;
-  /** At most this much data (in time) is lost by a kill -9: data is flushed (SWMR) at half this period. */
-  readonly flushIntervalMs?: number;
-  /** gzip level for every stream, or per stream name (0 = none). */
-  readonly gzip?: number | Readonly<Record<string, number>>;
-  /** Streams to write (default: all). */
-  readonly streams?: readonly string[];
-  /** Layouts by registered name or factory (default: generic). */
-  readonly layouts?: readonly (string | LayoutFactory)[];
-  /** Target chunk size of generic datasets. */
-  readonly chunkBytes?: number;
-  /** Bytes of rows per batch sent to the worker. */
-  readonly batchBytes?: number;
-  /** Batches in the worker at once; when reached, `write()` waits (back-pressure). */
-  readonly maxInFlight?: number;
-  /** Component name recorded with each file. */
-  readonly component?: string;
-  /** Called once when writing fails (disk full, read-only directory, bad document). */
-  readonly onFailure?: (err: HutchError) => void;
-}
-
-/** Defaults of {@link Hdf5WriterOptions}. */
-export const HDF5_WRITER_DEFAULTS = {
-  pattern: DEFAULT_FILE_PATTERN,
-  rotateBytes: 2 * 1024 ** 3,
-  flushIntervalMs: 1000,
-  chunkBytes: 64 * 1024,
-  batchBytes: 8 * 1024 ** 2,
-  maxInFlight: 4,
-} as const;
-
-/** Counters of a writer. */
-export interface Hdf5WriterStats {
-  documents: number;
-  events: number;
-  bytes_appended: number;
-  batches: number;
-  flushes: number;
-  files: number;
-  /** Times `write()` waited for the worker (the disk is the bottleneck). */
-  worker_waits: number;
-  /** Time the worker spent writing (ms); its rate of increase is the writer's utilisation. */
-  worker_busy_ms: number;
-  /** Documents not written because the writer had failed (the run is in ERROR). */
-  discarded: number;
-  /** Documents of other runs, or of streams not selected. */
-  skipped: number;
+/** What the writer remembers of a batch in the worker. */
+interface InFlight {
+  readonly closes?: RunState;
+  readonly part: string;
+  readonly partBytes: number;
 }
 
 interface RunState {
@@ -118,8 +69,7 @@ export class Hdf5Writer {
   };
   private readonly pool: ArenaPool;
   private readonly builder: BatchBuilder;
-  private readonly inFlight = new Map<number, { closes?: RunState; part: string; partBytes: number }>();
-  private replyWaiters: (() => void)[] = [];
+  private readonly worker: WriterWorker<InFlight>;
   private run: RunState | undefined;
   private readonly finished = new Map<string, Promise<RunFile[]>>();
   private readonly expected = new Map<string, ((done: Promise<RunFile[]>) => void)[]>();
@@ -131,14 +81,15 @@ export class Hdf5Writer {
   private readonly o: Required<Omit<Hdf5WriterOptions, "streams" | "component" | "onFailure" | "gzip">> &
     Hdf5WriterOptions;
 
-  private worker!: Worker;
-  private ready!: Promise<void>;
-
   private constructor(opts: Hdf5WriterOptions) {
     this.o = { ...HDF5_WRITER_DEFAULTS, layouts: ["generic"], ...opts };
     this.pool = new ArenaPool(this.o.batchBytes);
     this.builder = new BatchBuilder(this.pool);
-    this.startWorker();
+    this.worker = new WriterWorker<InFlight>(this.pool, {
+      reply: (r, meta) => this.onReply(r, meta),
+      died: (err) =>
+        this.fail(new StorageFailure(this.builder.file || undefined, "write", err), "worker-died"),
+    });
     this.timer = setInterval(() => this.tick(), Math.max(10, this.o.flushIntervalMs / 2));
     this.timer.unref();
   }
@@ -149,52 +100,12 @@ export class Hdf5Writer {
     for (const l of opts.layouts ?? []) if (typeof l === "string") layoutFactory(l);
     const w = new Hdf5Writer(opts);
     try {
-      await w.ready;
+      await w.worker.ready;
     } catch (err) {
       await w.close();
       throw err;
     }
     return w;
-  }
-
-  /** (Re)starts the worker; messages of a replaced worker are ignored. */
-  private startWorker(): void {
-    const w = new Worker(workerUrl("hdf5-worker.js", import.meta.url));
-    this.worker = w;
-    let ready!: () => void;
-    let broken!: (e: unknown) => void;
-    this.ready = new Promise<void>((resolve, reject) => {
-      ready = resolve;
-      broken = reject;
-    });
-    this.ready.catch(() => undefined);
-    w.on("message", (r: BatchReply | WorkerReady) => {
-      if (w !== this.worker) return;
-      if ("ready" in r) ready();
-      else this.onReply(r);
-    });
-    w.on("error", (err) => {
-      if (w !== this.worker) return;
-      broken(toHutchError(err, ErrorCode.Io));
-      this.fail(new StorageFailure(this.builder.file || undefined, "write", err), "worker-died");
-    });
-    w.on("exit", (code) => {
-      if (w !== this.worker || this.closed) return;
-      broken(new HutchError(ErrorCode.Io, `HDF5 writer worker exited (code ${code})`));
-      this.fail(
-        new StorageFailure(this.builder.file || undefined, "write", `writer worker exited (code ${code})`),
-        "worker-died",
-      );
-    });
-  }
-
-  /** Replaces a worker that failed: its HDF5 state is abandoned (never flushed again), a fresh one takes over. */
-  private replaceWorker(): void {
-    const old = this.worker;
-    this.inFlight.clear();
-    this.startWorker();
-    void old.terminate();
-    for (const w of this.replyWaiters.splice(0)) w();
   }
 
   /** The failure that stopped writing, if any (cleared by `reset()`). */
@@ -204,7 +115,7 @@ export class Hdf5Writer {
 
   /** Batches in the worker now. */
   get pending(): number {
-    return this.inFlight.size;
+    return this.worker.pending;
   }
 
   /**
@@ -227,9 +138,9 @@ export class Hdf5Writer {
       return;
     }
     this.dispatch();
-    while (this.inFlight.size >= this.o.maxInFlight && !this.failure) {
+    while (this.worker.pending >= this.o.maxInFlight && !this.failure) {
       this.stats.worker_waits++;
-      await new Promise<void>((r) => this.replyWaiters.push(r));
+      await this.worker.nextReply();
     }
   }
 
@@ -297,7 +208,7 @@ export class Hdf5Writer {
       this.builder.flush();
       this.dispatch();
     }
-    while (this.inFlight.size > 0) await new Promise<void>((r) => this.replyWaiters.push(r));
+    await this.worker.idle();
   }
 
   /** Clears a failure so that the next run-start opens a new file. */
@@ -316,7 +227,6 @@ export class Hdf5Writer {
     this.closed = true;
     clearInterval(this.timer);
     await this.worker.terminate();
-    for (const w of this.replyWaiters.splice(0)) w();
   }
 
   private handle(doc: Document): void {
@@ -455,22 +365,18 @@ export class Hdf5Writer {
     const last = b.ops.at(-1);
     const closes = last?.op === "close" && this.run?.closing ? this.run : undefined;
     const partBytes = this.run?.partBytes ?? 0;
-    this.inFlight.set(
-      b.id,
-      closes ? { closes, part: this.builder.file, partBytes } : { part: this.builder.file, partBytes },
-    );
     this.stats.batches++;
     if (last?.op === "flush") {
       this.stats.flushes++;
       this.unflushed = false;
     } else if (b.ops.some((o) => o.op === "append")) this.unflushed = true;
-    this.worker.postMessage(b, b.arena ? [b.arena] : []);
+    this.worker.post(
+      b,
+      closes ? { closes, part: this.builder.file, partBytes } : { part: this.builder.file, partBytes },
+    );
   }
 
-  private onReply(r: BatchReply): void {
-    this.pool.give(r.arena);
-    const entry = this.inFlight.get(r.id);
-    this.inFlight.delete(r.id);
+  private onReply(r: BatchReply, entry: InFlight | undefined): void {
     if (!r.ok) {
       this.fail(
         new StorageFailure(r.path, "write", new Error(r.detail ?? r.message), r.os, r.message),
@@ -485,7 +391,6 @@ export class Hdf5Writer {
       this.stats.worker_busy_ms += r.busyMs;
       if (entry?.closes) void this.finishRun(entry.closes);
     }
-    for (const w of this.replyWaiters.splice(0)) w();
   }
 
   private async finishRun(run: RunState): Promise<void> {
@@ -505,7 +410,7 @@ export class Hdf5Writer {
     if (source !== "main") this.builder.discard();
     const run = this.run;
     const file = this.builder.file;
-    if (source !== "main") this.replaceWorker();
+    if (source !== "main") this.worker.replace();
     if (source === "worker-died" && file) {
       try {
         clearOpenFlags(file);
@@ -519,15 +424,10 @@ export class Hdf5Writer {
         // The worker is fine: it writes what was valid before this document and closes the file cleanly.
         this.builder.closeFile();
         this.dispatch();
-        this.whenIdle(() => void this.finishRun(run));
+        this.worker.whenIdle(() => void this.finishRun(run));
       } else void this.finishRun(run);
     }
     this.o.onFailure?.(err);
-  }
-
-  private whenIdle(fn: () => void): void {
-    if (this.inFlight.size === 0) return fn();
-    this.replyWaiters.push(() => this.whenIdle(fn));
   }
 }
 

@@ -13,3 +13,4 @@ export * from "./read-run-file.js";
 export * from "./recover.js";
 export * from "./replay-run.js";
 export * from "./layouts/larpix-v1.js";
+export * from "./hdf5-writer-options.js";
