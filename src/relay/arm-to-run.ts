@@ -21,6 +21,15 @@ export interface ArmOperator {
     params?: unknown,
     opts?: { timeoutMs?: number },
   ): AsyncIterable<OperatorStep>;
+  runs(opts?: { timeoutMs?: number }): Promise<
+    readonly {
+      readonly run: number;
+      readonly stopTime?: number;
+      readonly exitStatus?: string;
+      readonly reason?: string;
+      readonly files: readonly { readonly path: string }[];
+    }[]
+  >;
   status(opts?: { timeoutMs?: number }): Promise<{
     readonly state: string;
     readonly reason?: string;
@@ -89,4 +98,39 @@ export async function armToRun(api: ArmOperator, arm: ArmMessage, o: ArmToRunOpt
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** How a run ended, as the catalog records it. */
+export interface RunEnd {
+  readonly run: number;
+  readonly exitStatus: string;
+  readonly reason: string;
+  readonly files: readonly string[];
+}
+
+/**
+ * Waits until the catalog says `run` ended (polling every `pollMs`), or `signal` aborts (then resolves undefined).
+ * @example const end = await runEnded(api, 12, { signal }); agent.notify(end);
+ */
+export async function runEnded(
+  api: Pick<ArmOperator, "runs">,
+  run: number,
+  o: { pollMs?: number; signal?: AbortSignal } = {},
+): Promise<RunEnd | undefined> {
+  while (!o.signal?.aborted) {
+    const entry = (await api.runs({ timeoutMs: 5000 }).catch(() => [])).find((r) => r.run === run);
+    if (entry?.stopTime !== undefined) {
+      return {
+        run,
+        exitStatus: entry.exitStatus ?? "fail",
+        reason: entry.reason ?? "",
+        files: entry.files.map((f) => f.path),
+      };
+    }
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, o.pollMs ?? 500);
+      o.signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+    });
+  }
+  return undefined;
 }
