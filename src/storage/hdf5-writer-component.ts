@@ -60,7 +60,7 @@ export const hdf5WriterComponent = defineComponent<Hdf5WriterParams>({
   type: "hdf5-writer",
   description: "writes runs to HDF5 files (generic layout + instrument layouts), lossless, SWMR-readable",
   role: "sink",
-  params: Hdf5WriterParamsSchema as unknown as z.ZodType<Hdf5WriterParams>,
+  params: Hdf5WriterParamsSchema,
   create: (params, ctx) => createHooks(params, ctx),
 });
 
