@@ -1,9 +1,10 @@
 // Extra `hutch` commands, one module per instrument family (sim, replay, relay, routines...). Each exports `register`.
 import type { Command } from "commander";
 import { registerSimTargetC } from "./sim-target-c.js";
+import { registerLarpixCommands } from "./larpix.js";
 
 /** A module that adds commands to the `hutch` program. */
 export type CommandModule = (program: Command) => void;
 
 /** Every extra command module; add one line per module. */
-export const COMMAND_MODULES: CommandModule[] = [registerSimTargetC];
+export const COMMAND_MODULES: CommandModule[] = [registerSimTargetC, registerLarpixCommands];

@@ -11,3 +11,4 @@ export * from "./larpix-board-params.js";
 export * from "./larpix-board-actions.js";
 export * from "./larpix-board-source.js";
 export * from "./larpix-monitor.js";
+export * from "./larpix-operator.js";

@@ -82,8 +82,7 @@ async function createHooks(params: LarpixBoardParams, ctx: ComponentContext): Pr
     lostAfterMs: p.lostAfterMs,
     onLost: (link, reason) => {
       ctx.counters.set(`board_${link.spec.name}_lost`, 1);
-      ctx.log.error(reason);
-      ctx.fail(reason);
+      ctx.fail(reason); // the core logs it and ends (or pauses) the run with this reason
     },
   });
   const routines = new RoutineHost(

@@ -16,6 +16,15 @@ export const CalibrateParamsSchema = z.strictObject({
   chips: z.array(z.string()).optional().describe("chip keys; default every chip"),
   timeoutMs: z.number().int().min(100).max(3_600_000).default(30_000).describe("give up after this long"),
   progressMs: z.number().int().min(10).default(250).describe("progress line period"),
+  settleMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(100)
+    .describe(
+      "wait after starting the trigger before sampling (self-triggered packets still in flight pass)",
+    ),
 });
 /** Params of `calibrate`. */
 export type CalibrateParams = z.output<typeof CalibrateParamsSchema>;
@@ -111,13 +120,7 @@ export const calibrateRoutine = defineRoutine({
     await ctx.note(`calibrate: pedestal scan begins (${chips.length} chips)`);
     let finished: (() => void) | undefined;
     const all = new Promise<void>((r) => (finished = r));
-    const stop = ctx.controller.onPackets((b) => {
-      for (let i = 0; i < b.n; i++) {
-        if (b.type[i] !== LARPIX_TYPE.data || b.validParity[i] !== 1 || b.direction[i] !== 1) continue;
-        acc.add(b.ioGroup[i]!, b.ioChannel[i]!, b.chipId[i]!, b.channel[i]!, b.adc[i]!);
-      }
-      if (acc.complete === acc.total) finished?.();
-    });
+    let stop: () => void = () => undefined;
     const need = acc.total * p.samples;
     const ticker = setInterval(
       () =>
@@ -144,6 +147,14 @@ export const calibrateRoutine = defineRoutine({
         );
       }
       await ctx.controller.boardCommand(`SETFTST 0x${divisor.toString(16)}`, chips);
+      if (p.settleMs > 0) await new Promise((r) => setTimeout(r, p.settleMs));
+      stop = ctx.controller.onPackets((b) => {
+        for (let i = 0; i < b.n; i++) {
+          if (b.type[i] !== LARPIX_TYPE.data || b.validParity[i] !== 1 || b.direction[i] !== 1) continue;
+          acc.add(b.ioGroup[i]!, b.ioChannel[i]!, b.chipId[i]!, b.channel[i]!, b.adc[i]!);
+        }
+        if (acc.complete === acc.total) finished?.();
+      });
       const late = new Promise<"late">((r) => (timer = setTimeout(() => r("late"), p.timeoutMs)));
       const aborted = new Promise<"aborted">((r) =>
         ctx.signal.addEventListener("abort", () => r("aborted"), { once: true }),
