@@ -7,6 +7,7 @@ import { normaliseNode } from "./normalise-node.js";
 import { qualityNode } from "./quality-node.js";
 import { rateNode } from "./rate-node.js";
 import { roiNode } from "./roi-node.js";
+import { roiWorkerNode } from "./roi-worker-node.js";
 
 /**
  * The analysis stage types: `rate`, `histogram`, `roi-sum`, `normalise`, `bin-by`, `running-average`, `fit`,
@@ -22,4 +23,5 @@ export const ANALYSIS_COMPONENTS = [
   averageNode,
   fitNode,
   qualityNode,
+  roiWorkerNode,
 ] as const;

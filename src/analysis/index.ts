@@ -12,3 +12,5 @@ export * from "./average-node.js";
 export * from "./fit-node.js";
 export * from "./quality-node.js";
 export * from "./components.js";
+export * from "./roi-worker-pool.js";
+export * from "./roi-worker-node.js";

@@ -6,6 +6,7 @@ import { demoCamera, demoSource, targetCSimComponent } from "../sim/index.js";
 import { areaDetectorComponent, targetCSourceComponent } from "../sources/index.js";
 import { hdf5WriterComponent } from "../storage/index.js";
 import { LARPIX_COMPONENTS } from "../sim/index.js";
+import { BEAMLINE_COMPONENTS } from "../sim/index.js";
 
 const ALL = [
   demoSource,
@@ -17,6 +18,7 @@ const ALL = [
   hdf5WriterComponent,
   ...ANALYSIS_COMPONENTS,
   ...LARPIX_COMPONENTS,
+  ...BEAMLINE_COMPONENTS,
 ];
 
 /** Every component type known to this build, by type name. */

@@ -4,3 +4,4 @@ export * from "./target-c/index.js";
 export * from "./demo/demo-camera.js";
 export * from "./area-detector/index.js";
 export * from "./larpix/index.js";
+export * from "./beamline/index.js";

@@ -2,3 +2,4 @@
 export * from "./target-c/index.js";
 export * from "./area-detector/index.js";
 export * from "./larpix/index.js";
+export * from "./beamline/index.js";

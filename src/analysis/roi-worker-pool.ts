@@ -1,0 +1,169 @@
+// A pool of worker threads summing ROIs of frames: shared memory goes as is, other frames are copied once and moved.
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { ErrorCode, HutchError, type TypedArray } from "../core/index.js";
+
+/** Pixel arrays the workers read (64-bit integer frames arrive as float64 from InputBatch). */
+export type PixelArray = Exclude<TypedArray, BigInt64Array | BigUint64Array>;
+
+/** One batch of frames for a worker: `frames` images of `width` x `height`, back to back in `data`. */
+export interface RoiWorkerJob {
+  readonly id: number;
+  readonly data: PixelArray;
+  readonly frames: number;
+  readonly width: number;
+  readonly height: number;
+  /** Row spans of each ROI mask (`RoiMask.spans`). */
+  readonly spans: readonly Int32Array[];
+  /** One gain for every frame, or one per frame. */
+  readonly gains: number | Float64Array;
+  readonly threshold: number | undefined;
+}
+
+/** A worker's answer: sums `[roi k][frame f]` at `k * frames + f`, or the error that stopped it. */
+export type RoiWorkerReply =
+  | { readonly id: number; readonly sums: Float64Array; readonly busyMs: number }
+  | { readonly id: number; readonly error: string; readonly busyMs: number };
+
+/**
+ * The compiled worker script: beside this module in dist/, or under dist/ when running from src/ (vitest,
+ * tsx), which `npm run build` writes. Throws HUTCH_ERR_CONFIG naming the missing file.
+ */
+function workerScript(): URL {
+  const sibling = new URL("./roi-worker.js", import.meta.url);
+  const path = fileURLToPath(sibling);
+  if (existsSync(path)) return sibling;
+  const i = path.lastIndexOf("/src/");
+  const inDist = i >= 0 ? `${path.slice(0, i)}/dist/${path.slice(i + 5)}` : path;
+  if (existsSync(inDist)) return pathToFileURL(inDist);
+  throw new HutchError(
+    ErrorCode.Config,
+    `ROI worker script ${inDist} is missing: run \`npm run build\` (workers load compiled code from dist/)`,
+  );
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (r: Float64Array) => void; reject: (e: Error) => void }>;
+}
+
+/**
+ * Worker threads that sum ROIs, each job to the worker with the fewest in flight. Frames in a SharedArrayBuffer
+ * are shared, never copied; others are copied once and transferred. A worker that dies fails its jobs and every
+ * later one with HUTCH_ERR_INTERNAL (`failed` says why). `close()` terminates the workers.
+ * @example
+ * const pool = new RoiWorkerPool(2);
+ * const sums = await pool.submit({ data, frames: 1, width: 1024, height: 512, spans: [m.spans], gains: 1, threshold: 273.97 });
+ */
+export class RoiWorkerPool {
+  /** Milliseconds the workers spent summing. */
+  busyMs = 0;
+  /** Frames copied because they were not in shared memory. */
+  copiedFrames = 0;
+  /** Why the pool stopped working, once it has. */
+  failed: Error | undefined;
+  private readonly slots: Slot[] = [];
+  private next = 1;
+  private inFlightNow = 0;
+  private spaceWaiters: (() => void)[] = [];
+  private closing = false;
+
+  constructor(
+    readonly size: number,
+    private readonly onFailure: (err: Error) => void = () => undefined,
+  ) {
+    const url = workerScript();
+    for (let i = 0; i < size; i++) {
+      const slot: Slot = { worker: new Worker(url), pending: new Map() };
+      slot.worker.on("message", (m: RoiWorkerReply | { ready: true }) => this.reply(slot, m));
+      slot.worker.on("error", (err) =>
+        this.fail(
+          new HutchError(ErrorCode.Internal, `ROI worker ${i} crashed: ${err.message}`, { cause: err }),
+        ),
+      );
+      slot.worker.on("exit", (code) => {
+        if (!this.closing)
+          this.fail(new HutchError(ErrorCode.Internal, `ROI worker ${i} exited (code ${code})`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  /** Jobs submitted and not answered yet. */
+  get inFlight(): number {
+    return this.inFlightNow;
+  }
+
+  /** Resolves once fewer than `limit` jobs are in flight (at once if already so). */
+  async whenBelow(limit: number): Promise<void> {
+    while (this.inFlightNow >= limit && !this.failed)
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+  }
+
+  /** Sums the ROIs of a batch of frames in a worker. */
+  submit(job: Omit<RoiWorkerJob, "id">): Promise<Float64Array> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closing) return Promise.reject(new HutchError(ErrorCode.Closed, "ROI worker pool is closed"));
+    const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.next++;
+    let data = job.data;
+    const transfer: ArrayBuffer[] = [];
+    if (!(data.buffer instanceof SharedArrayBuffer)) {
+      data = data.slice();
+      transfer.push(data.buffer as ArrayBuffer);
+      this.copiedFrames += job.frames;
+    }
+    this.inFlightNow++;
+    return new Promise<Float64Array>((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ ...job, id, data } satisfies RoiWorkerJob, transfer);
+    });
+  }
+
+  private reply(slot: Slot, m: RoiWorkerReply | { ready: true }): void {
+    if ("ready" in m) return;
+    const p = slot.pending.get(m.id);
+    if (!p) return;
+    slot.pending.delete(m.id);
+    this.busyMs += m.busyMs;
+    this.release();
+    if ("error" in m) p.reject(new HutchError(ErrorCode.Validation, m.error));
+    else p.resolve(m.sums);
+  }
+
+  private release(): void {
+    this.inFlightNow--;
+    const w = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const r of w) r();
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) {
+        this.inFlightNow--;
+        p.reject(err);
+      }
+      s.pending.clear();
+    }
+    for (const r of this.spaceWaiters.splice(0)) r();
+    this.onFailure(err);
+  }
+
+  /** Terminates the workers; jobs in flight fail with HUTCH_ERR_CLOSED. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const s of this.slots) {
+      for (const p of s.pending.values())
+        p.reject(new HutchError(ErrorCode.Closed, "ROI worker pool closed"));
+      s.pending.clear();
+    }
+    this.inFlightNow = 0;
+    for (const r of this.spaceWaiters.splice(0)) r();
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}
