@@ -14,3 +14,4 @@ export * from "./recover.js";
 export * from "./replay-run.js";
 export * from "./layouts/larpix-v1.js";
 export * from "./hdf5-writer-options.js";
+export * from "./transfer/index.js";
