@@ -19,8 +19,19 @@ import { RoiWorkerPool, type PixelArray } from "./roi-worker-pool.js";
 import { RowBuffer } from "./row-buffer.js";
 import { applyCuts } from "./stage-params.js";
 
-/** Params of the roi-sum-worker stage: those of `roi-sum`, plus the workers and a per-event gain field. */
+/** SACLA's pixel threshold: calibrated values below 1000/3.65 count as 0. */
+export const SACLA_THRESHOLD = 1000 / 3.65;
+
+/**
+ * Params of the roi-sum-worker stage: those of `roi-sum`, plus the workers and a per-event gain field; the
+ * threshold defaults to SACLA's 1000/3.65 (null: none).
+ */
 export const RoiWorkerParamsSchema = RoiParamsSchema.extend({
+  threshold: z
+    .number()
+    .nullable()
+    .default(SACLA_THRESHOLD)
+    .describe("pixels whose value x gain is below this count as 0 (default 1000/3.65); null: no threshold"),
   workers: z.number().int().min(1).max(16).default(1).describe("worker threads summing ROIs"),
   inFlightPerWorker: z
     .number()
@@ -128,7 +139,7 @@ class RoiWorkerStage {
       rois.push({ name: a.name, ...a.roi } as NamedRoi);
     }
     const gain = a.gain ?? p.gain;
-    const threshold = a.threshold === undefined ? p.threshold : (a.threshold ?? undefined);
+    const threshold = a.threshold === undefined ? p.threshold : a.threshold;
     if (this.runUid) {
       let open!: () => void;
       this.gate = new Promise<void>((r) => (open = r));
@@ -141,7 +152,7 @@ class RoiWorkerStage {
       this.gate = undefined;
       open();
     } else this.params = { ...p, rois, gain, threshold };
-    return { rois, gain, threshold: threshold ?? null };
+    return { rois, gain, threshold };
   }
 
   private columns(): string[] {
@@ -214,7 +225,7 @@ class RoiWorkerStage {
     await pool.whenBelow(p.workers * p.inFlightPerWorker);
     const data = ArrayBuffer.isView(img.data) ? (img.data as PixelArray) : Float64Array.from(img.data);
     pool
-      .submit({ data, frames: batch.n, width, height, spans, gains, threshold: p.threshold })
+      .submit({ data, frames: batch.n, width, height, spans, gains, threshold: p.threshold ?? undefined })
       .then(
         (sums) => (entry.sums = sums),
         (err: Error) => (entry.error = err),
@@ -285,7 +296,7 @@ class RoiWorkerStage {
             component: this.ctx.name,
             rois: p.rois,
             gain: p.gain,
-            threshold: p.threshold ?? null,
+            threshold: p.threshold,
           },
         });
         await this.ctx.bus.publish(this.out.descriptor);
