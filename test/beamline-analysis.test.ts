@@ -12,7 +12,6 @@ import { until } from "./helpers/instrument.js";
 import { freeTcpAddress } from "./helpers/ports.js";
 
 const W = 1024;
-const H = 512;
 const THRESHOLD = 1000 / 3.65;
 const SCALE = 6.666e-3;
 const T0 = 0.7;
