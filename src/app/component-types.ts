@@ -4,7 +4,7 @@ import { ANALYSIS_COMPONENTS } from "../analysis/index.js";
 import { timeWindowBuilderComponent } from "../builder/index.js";
 import { demoCamera, demoSource, targetCSimComponent } from "../sim/index.js";
 import { areaDetectorComponent, targetCSourceComponent } from "../sources/index.js";
-import { hdf5WriterComponent } from "../storage/index.js";
+import { hdf5WriterComponent, transferComponent } from "../storage/index.js";
 import { LARPIX_COMPONENTS } from "../sim/index.js";
 import { BEAMLINE_COMPONENTS } from "../sim/index.js";
 
@@ -16,6 +16,7 @@ const ALL = [
   areaDetectorComponent,
   timeWindowBuilderComponent,
   hdf5WriterComponent,
+  transferComponent,
   ...ANALYSIS_COMPONENTS,
   ...LARPIX_COMPONENTS,
   ...BEAMLINE_COMPONENTS,

@@ -2,9 +2,14 @@
 import type { Command } from "commander";
 import { registerSimTargetC } from "./sim-target-c.js";
 import { registerLarpixCommands } from "./larpix.js";
+import { registerAreaDetectorCommands } from "./area-detector.js";
 
 /** A module that adds commands to the `hutch` program. */
 export type CommandModule = (program: Command) => void;
 
 /** Every extra command module; add one line per module. */
-export const COMMAND_MODULES: CommandModule[] = [registerSimTargetC, registerLarpixCommands];
+export const COMMAND_MODULES: CommandModule[] = [
+  registerSimTargetC,
+  registerLarpixCommands,
+  registerAreaDetectorCommands,
+];
