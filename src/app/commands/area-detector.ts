@@ -151,8 +151,34 @@ function registerSim(program: Command): void {
     });
 }
 
+/**
+ * Forwards that carry an instrument's traffic across the relay, same port numbers on both sides: its core's control
+ * and publish sockets and, when enabled, the dashboard.
+ */
+export function instrumentForwards(
+  file: string,
+  targetHost: string,
+  listenHost: string,
+): { name: string; listen: string; target: string }[] {
+  const cfg = loadInstrument(file, componentTypes());
+  const port = (addr: string) => /:(\d+)$/.exec(addr)?.[1] ?? "";
+  const f = (name: string, p: string | number) => ({
+    name,
+    listen: `${listenHost}:${p}`,
+    target: `${targetHost}:${p}`,
+  });
+  return [
+    f("control", port(cfg.core.control)),
+    f("publish", port(cfg.core.publish)),
+    ...(cfg.server.enabled ? [f("dashboard", cfg.server.port)] : []),
+  ];
+}
+
 function relayOptions(o: {
   file?: string;
+  instrument?: string;
+  targetHost?: string;
+  forwardHost?: string;
   daq?: string;
   detector?: string;
   tokenFile?: string;
@@ -161,15 +187,24 @@ function relayOptions(o: {
 }): RelayOptionsInput {
   const fromFile = o.file ? ((parse(readFileSync(o.file, "utf8")) ?? {}) as Record<string, unknown>) : {};
   const token = tokenFrom(o.tokenFile);
-  const forwards = (o.forward ?? []).map((f) => {
-    const m = /^([\w.-]+)=([^=]+:\d+)=([^=]+:\d+)$/.exec(f);
-    if (!m)
-      throw new HutchError(
-        ErrorCode.Config,
-        `--forward: expected NAME=LISTEN_HOST:PORT=TARGET_HOST:PORT, got '${f}'`,
-      );
-    return { name: m[1]!, listen: m[2]!, target: m[3]! };
-  });
+  if (o.instrument && !o.targetHost) {
+    throw new HutchError(ErrorCode.Config, "--instrument needs --target-host (the detector host's address)");
+  }
+  const derived = o.instrument
+    ? instrumentForwards(o.instrument, o.targetHost!, o.forwardHost ?? "0.0.0.0")
+    : [];
+  const forwards = [
+    ...derived,
+    ...(o.forward ?? []).map((f) => {
+      const m = /^([\w.-]+)=([^=]+:\d+)=([^=]+:\d+)$/.exec(f);
+      if (!m)
+        throw new HutchError(
+          ErrorCode.Config,
+          `--forward: expected NAME=LISTEN_HOST:PORT=TARGET_HOST:PORT, got '${f}'`,
+        );
+      return { name: m[1]!, listen: m[2]!, target: m[3]! };
+    }),
+  ];
   const input = {
     ...fromFile,
     ...(o.daq ? { daq: o.daq } : {}),
@@ -203,7 +238,7 @@ function registerRelay(program: Command): void {
       const log = stderrLog("relay", o.quiet);
       const relay = await RelayServer.open(relayOptions(o), log);
       console.error(
-        `relay: DAQ on ${relay.daqAddress}, detector side on ${relay.detectorAddress}${relay.forwards.map((f) => `, ${f.name} ${f.address} -> target`).join("")} (Ctrl-C stops)`,
+        `relay: DAQ on ${relay.daqAddress}, detector side on ${relay.detectorAddress}${relay.forwards.map((f) => `, ${f.name} on ${f.address}`).join("")} (Ctrl-C stops)`,
       );
       const t = setInterval(() => log.debug(JSON.stringify(relay.metrics())), 10_000);
       t.unref();

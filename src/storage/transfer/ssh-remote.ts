@@ -117,7 +117,7 @@ export class SshRemote implements RemoteStore {
   async probe(finalPath: string, partPath: string): Promise<RemoteProbe> {
     const q = shellQuote;
     const out = await this.run(
-      `probe ${finalPath}`,
+      "probe",
       `mkdir -p -- ${q(posix.dirname(finalPath))} && for f in ${q(finalPath)} ${q(partPath)}; do stat -c %s -- "$f" 2>/dev/null || echo -; done`,
     );
     const [f, p] = out.trim().split("\n");
@@ -131,7 +131,7 @@ export class SshRemote implements RemoteStore {
   }
 
   async append(path: string, data: Readable, signal?: AbortSignal): Promise<void> {
-    await this.run(`append ${path}`, `cat >> ${shellQuote(path)}`, data, signal);
+    await this.run("append", `cat >> ${shellQuote(path)}`, data, signal);
   }
 
   async seal(
@@ -150,7 +150,7 @@ export class SshRemote implements RemoteStore {
     ]
       .filter(Boolean)
       .join("\n");
-    const out = (await this.run(`seal ${to}`, script)).trim();
+    const out = (await this.run("seal", script)).trim();
     const ok = /^OK ([0-9a-f]{64}) (\S+) ([0-7]+)$/.exec(out);
     if (ok) return { ok: true, sha256: ok[1]!, group: ok[2]!, mode: parseInt(ok[3]!, 8) };
     const bad = /^MISMATCH ([0-9a-f]*)$/.exec(out);
@@ -162,7 +162,7 @@ export class SshRemote implements RemoteStore {
   }
 
   async remove(path: string): Promise<void> {
-    await this.run(`remove ${path}`, `rm -f -- ${shellQuote(path)}`);
+    await this.run("remove", `rm -f -- ${shellQuote(path)}`);
   }
 
   /** Ends the shared connection (if any) and removes its socket directory. */

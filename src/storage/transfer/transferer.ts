@@ -69,6 +69,8 @@ export class Transferer {
   private timer: NodeJS.Timeout | undefined;
   private current: AbortController | undefined;
   private closed = false;
+  /** After a failed attempt nothing is tried before this time (a remote that is down is not hammered file by file). */
+  private holdUntilMs = 0;
   private readonly idleWaiters = new Set<() => void>();
 
   constructor(private readonly o: TransfererOptions) {}
@@ -87,7 +89,10 @@ export class Transferer {
         this.idleWaiters.clear();
         return;
       }
-      this.timer = setTimeout(() => this.kick(), Math.max(0, due - Date.now()));
+      this.timer = setTimeout(
+        () => this.kick(),
+        Math.max(0, due - Date.now(), this.holdUntilMs - Date.now()),
+      );
       this.timer.unref?.();
     });
   }
@@ -99,12 +104,14 @@ export class Transferer {
   }
 
   private async work(): Promise<void> {
+    if (Date.now() < this.holdUntilMs) return;
     for (let e = this.o.queue.next(Date.now()); e && !this.closed; e = this.o.queue.next(Date.now())) {
-      await this.attempt(e);
+      if (!(await this.attempt(e))) return; // back off as a whole: the next file would likely fail the same way
     }
   }
 
-  private async attempt(e: TransferEntry): Promise<void> {
+  /** One attempt at one file; false when it failed. */
+  private async attempt(e: TransferEntry): Promise<boolean> {
     const { queue, counters, log } = this.o;
     e.state = "active";
     e.attempts++;
@@ -116,6 +123,7 @@ export class Transferer {
       e.doneMs = Date.now();
       delete e.error;
       counters.inc("transfers_done");
+      this.holdUntilMs = 0;
       log.info(
         `transfer: ${e.local} -> ${this.o.remote.description}:${e.remote} verified (sha256 ${e.sha256.slice(0, 12)}...)`,
       );
@@ -134,6 +142,7 @@ export class Transferer {
         e.state = "pending";
         const delay = Math.min(this.o.maxBackoffMs, this.o.backoffMs * 2 ** (e.attempts - 1));
         e.nextAttemptMs = Date.now() + delay;
+        this.holdUntilMs = e.nextAttemptMs;
         log.warn(`transfer of ${e.local}: attempt ${e.attempts} failed: ${msg}; retrying in ${delay} ms`);
       }
     }
@@ -142,6 +151,7 @@ export class Transferer {
     counters.set("transfers_pending", c.pending + c.active);
     counters.set("transfers_failed_now", c.failed);
     this.o.onProgress?.(e, e.state === "done" ? e.bytes : 0);
+    return e.state === "done";
   }
 
   private async copy(e: TransferEntry): Promise<void> {
