@@ -1,6 +1,6 @@
 // Columnar batches of LArPix packets: whole buffers of 7-byte words decoded into typed arrays, no object per packet.
 import { ErrorCode, HutchError } from "../core/index.js";
-import { LARPIX_TYPE, wordOf, wordParity, writeWord } from "./larpix-packet.js";
+import { LARPIX_TYPE, wordOf, writeWord } from "./larpix-packet.js";
 
 /** True on little-endian hosts: the decoder writes uint64 timestamps as two uint32 halves. */
 const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -28,9 +28,11 @@ export const LARPIX_COLUMNS = [
 ] as const;
 
 /**
- * A reusable columnar batch of packets: row i is packet i. Unused fields of a row are 0 (a data packet has no
- * register, a config packet no timestamp), as in larpix-control's export. `timestamp` holds the 24-bit chip
- * timestamp for data packets and the unix time for timestamp rows (type 4). Allocated once; `clear()` empties it.
+ * A columnar batch of packets: row i is packet i. Unused fields of a row are 0 (a data packet has no register, a
+ * config packet no timestamp), as in larpix-control's export. `timestamp` holds the 24-bit chip timestamp for data
+ * packets and the unix time for timestamp rows (type 4); `pixel` is filled by a source from its pixel layout.
+ * Every column lives in one ArrayBuffer, so a source can publish views of the first `n` rows as a page and start
+ * a fresh batch (no copy), or reuse one with `clear()`.
  * @example
  * const b = new LarpixPacketBatch(4096);
  * decodeWords(payload, 8, (payload.length - 8) / 8, 8, { ioGroup: 1, ioChannel: 1 }, b);
@@ -55,6 +57,8 @@ export class LarpixPacketBatch {
   readonly value: Uint8Array;
   readonly counter: Uint32Array;
   readonly direction: Uint8Array;
+  /** Pixel of each data packet (-1 none), set by the source. */
+  readonly pixel: Int32Array;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -63,11 +67,14 @@ export class LarpixPacketBatch {
     if (!LITTLE_ENDIAN)
       throw new HutchError(ErrorCode.Internal, "LArPix decoding needs a little-endian host");
     const n = capacity;
-    this.timestamp = new BigUint64Array(n);
-    this.timestamp32 = new Uint32Array(this.timestamp.buffer);
-    this.counter = new Uint32Array(n);
-    this.adc = new Uint16Array(n);
-    const u8 = new Uint8Array(12 * n);
+    // 8-byte column first, then 4, 2 and 1 byte columns: every view is aligned.
+    const buf = new ArrayBuffer(30 * n);
+    this.timestamp = new BigUint64Array(buf, 0, n);
+    this.timestamp32 = new Uint32Array(buf, 0, 2 * n);
+    this.counter = new Uint32Array(buf, 8 * n, n);
+    this.pixel = new Int32Array(buf, 12 * n, n);
+    this.adc = new Uint16Array(buf, 16 * n, n);
+    const u8 = new Uint8Array(buf, 18 * n, 12 * n);
     const col = (i: number) => u8.subarray(i * n, (i + 1) * n);
     this.ioGroup = col(0);
     this.ioChannel = col(1);
@@ -109,6 +116,7 @@ export class LarpixPacketBatch {
       c.fill(0, 0, n);
     this.timestamp32.fill(0, 0, 2 * n);
     this.adc.fill(0, 0, n);
+    this.pixel.fill(0, 0, n);
     this.counter.fill(0, 0, n);
     this.n = 0;
   }
@@ -147,6 +155,71 @@ export class LarpixPacketBatch {
   }
 }
 
+/** Decodes one word (`lo` = bits 31..0, `hi` = bits 53..32, pad bits cleared) into row `i`; other fields stay 0. */
+function decodeOne(lo: number, hi: number, i: number, out: LarpixPacketBatch): void {
+  const t = lo & 3;
+  // Uint8Array stores keep the low 8 bits: `lo >>> 2` is the chip id, `lo >>> 10` the register.
+  out.type[i] = t;
+  out.chipId[i] = lo >>> 2;
+  out.parity[i] = hi >>> 21;
+  // Parity of the 54 bits: fold to 4 bits, then look the nibble's parity up in the constant 0x6996.
+  let x = lo ^ hi;
+  x ^= x >>> 16;
+  x ^= x >>> 8;
+  x ^= x >>> 4;
+  out.validParity[i] = (0x6996 >>> (x & 15)) & 1;
+  if (t === 0) {
+    out.channel[i] = (lo >>> 10) & 0x7f;
+    out.timestamp32[2 * i] = (lo >>> 17) | ((hi & 0x1ff) << 15);
+    out.adc[i] = (hi >>> 9) & 0x3ff;
+    out.fifoHalf[i] = (hi >>> 19) & 1;
+    out.fifoFull[i] = (hi >>> 20) & 1;
+  } else if (t === 1) {
+    out.counter[i] = (((lo >>> 10) & 0xf) << 12) | ((hi >>> 9) & 0xfff);
+  } else {
+    out.register[i] = lo >>> 10;
+    out.value[i] = lo >>> 18;
+  }
+}
+
+let scratch = new Int32Array(0);
+function scratchWords(n: number): Int32Array {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return scratch;
+}
+
+/** The hot loop: `n` words (int32 pairs, low half first) into rows `start..`, columns hoisted, body inlined. */
+function decodeAligned(w: Int32Array, n: number, start: number, out: LarpixPacketBatch): void {
+  const { type, chipId, channel, timestamp32, adc, fifoHalf, fifoFull, parity, validParity } = out;
+  const { register, value, counter } = out;
+  for (let k = 0; k < n; k++) {
+    const lo = w[2 * k]!;
+    const hi = w[2 * k + 1]! & 0x3fffff;
+    const i = start + k;
+    const t = lo & 3;
+    type[i] = t;
+    chipId[i] = lo >>> 2;
+    parity[i] = hi >>> 21;
+    let x = lo ^ hi;
+    x ^= x >>> 16;
+    x ^= x >>> 8;
+    x ^= x >>> 4;
+    validParity[i] = (0x6996 >>> (x & 15)) & 1;
+    if (t === 0) {
+      channel[i] = (lo >>> 10) & 0x7f;
+      timestamp32[2 * i] = (lo >>> 17) | ((hi & 0x1ff) << 15);
+      adc[i] = (hi >>> 9) & 0x3ff;
+      fifoHalf[i] = (hi >>> 19) & 1;
+      fifoFull[i] = (hi >>> 20) & 1;
+    } else if (t === 1) {
+      counter[i] = (((lo >>> 10) & 0xf) << 12) | ((hi >>> 9) & 0xfff);
+    } else {
+      register[i] = lo >>> 10;
+      value[i] = lo >>> 18;
+    }
+  }
+}
+
 /** Where the words of a buffer came from: they share io group and io channel. */
 export interface WordSource {
   readonly ioGroup: number;
@@ -177,39 +250,23 @@ export function decodeWords(
   }
   const n = Math.min(count, out.free);
   const start = out.n;
-  const aligned = stride === 8 && (bytes.byteOffset + offset) % 4 === 0;
-  const u32 = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset + offset, 2 * n) : undefined;
-  const { type, chipId, channel, timestamp32, adc, fifoHalf, fifoFull, parity, validParity } = out;
-  const { register, value, counter } = out;
-  for (let k = 0; k < n; k++) {
-    let lo: number;
-    let hi: number;
-    if (u32) {
-      lo = u32[2 * k]!;
-      hi = u32[2 * k + 1]! & 0xffffff;
-    } else {
-      const o = offset + k * stride;
-      lo = (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0;
-      hi = bytes[o + 4]! | (bytes[o + 5]! << 8) | (bytes[o + 6]! << 16);
+  if (stride === 8) {
+    // Board words: two uint32 loads per packet (unaligned messages are copied to an aligned scratch first).
+    // Read as int32: V8 keeps int32 values in registers, while uint32 values >= 2^31 become doubles.
+    let w: Int32Array;
+    if ((bytes.byteOffset + offset) % 4 === 0)
+      w = new Int32Array(bytes.buffer, bytes.byteOffset + offset, 2 * n);
+    else {
+      w = scratchWords(2 * n);
+      new Uint8Array(w.buffer, 0, 8 * n).set(bytes.subarray(offset, offset + 8 * n));
     }
-    const i = start + k;
-    const t = lo & 3;
-    // Uint8Array stores keep the low 8 bits: `lo >>> 2` is the chip id, `lo >>> 10` the register.
-    type[i] = t;
-    chipId[i] = lo >>> 2;
-    parity[i] = (hi >>> 21) & 1;
-    validParity[i] = wordParity(lo, hi);
-    if (t === 0) {
-      channel[i] = (lo >>> 10) & 0x7f;
-      timestamp32[2 * i] = (lo >>> 17) | ((hi & 0x1ff) << 15);
-      adc[i] = (hi >>> 9) & 0x3ff;
-      fifoHalf[i] = (hi >>> 19) & 1;
-      fifoFull[i] = (hi >>> 20) & 1;
-    } else if (t === 1) {
-      counter[i] = (((lo >>> 10) & 0xf) << 12) | ((hi >>> 9) & 0xfff);
-    } else {
-      register[i] = lo >>> 10;
-      value[i] = lo >>> 18;
+    decodeAligned(w, n, start, out);
+  } else {
+    for (let k = 0; k < n; k++) {
+      const o = offset + k * stride;
+      const lo = (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0;
+      const hi = (bytes[o + 4]! | (bytes[o + 5]! << 8) | (bytes[o + 6]! << 16)) & 0x3fffff;
+      decodeOne(lo, hi, start + k, out);
     }
   }
   out.ioGroup.fill(src.ioGroup, start, start + n);

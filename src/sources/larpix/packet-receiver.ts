@@ -14,6 +14,9 @@ import type { PixelLayout } from "./pixel-layout.js";
 /** Called with every decoded batch (rows `[0, b.n)`) before it is published; must not keep the arrays. */
 export type PacketListener = (b: LarpixPacketBatch) => void;
 
+/** Smallest batch (rows): pages of a quiet board stay small. */
+const MIN_BATCH = 256;
+
 /** Counter names of rejected messages, by reason. */
 const REJECTED: Record<BoardRejection, string> = {
   [BOARD_REJECTIONS.short]: "messages_rejected_short",
@@ -29,7 +32,7 @@ const REJECTED: Record<BoardRejection, string> = {
  * Pages waiting for slow subscribers beyond `maxPendingPages` are dropped and counted, never silently.
  */
 export class PacketReceiver {
-  private readonly batch: LarpixPacketBatch;
+  private batch: LarpixPacketBatch;
   private stream: StreamFactory | undefined;
   private flushScheduled = false;
   private pendingPages = 0;
@@ -56,9 +59,9 @@ export class PacketReceiver {
     private readonly ctx: ComponentContext,
     private layout: PixelLayout,
     private readonly maxPendingPages: number,
-    capacity: number,
+    private readonly capacity: number,
   ) {
-    this.batch = new LarpixPacketBatch(capacity);
+    this.batch = new LarpixPacketBatch(Math.min(capacity, MIN_BATCH));
   }
 
   /** Uses another pixel layout from the next page on. */
@@ -179,9 +182,15 @@ export class PacketReceiver {
           this.ctx.log.error(`larpix: a packet listener failed: ${String(err)}`);
         }
       }
-      if (this.stream) this.publish(this.stream, b);
-      else c.packets_outside_run += n;
-      b.clear();
+      if (this.stream && this.publish(this.stream, b)) {
+        // The page owns the batch's memory now: the next one is sized after this one (fewer, fuller pages at
+        // high rates; small allocations at low rates).
+        const next = Math.min(this.capacity, Math.max(MIN_BATCH, 2 ** Math.ceil(Math.log2(2 * n))));
+        this.batch = new LarpixPacketBatch(next);
+      } else {
+        if (!this.stream) c.packets_outside_run += n;
+        b.clear();
+      }
     }
     const counters = this.ctx.counters;
     for (const k of Object.keys(this.counts) as (keyof typeof this.counts)[]) {
@@ -192,10 +201,11 @@ export class PacketReceiver {
     }
   };
 
-  private publish(stream: StreamFactory, b: LarpixPacketBatch): void {
+  /** Publishes the batch as a page; false when it was dropped (too many pages pending). */
+  private publish(stream: StreamFactory, b: LarpixPacketBatch): boolean {
     if (this.pendingPages >= this.maxPendingPages) {
       this.ctx.counters.inc("packets_dropped_backpressure", b.n);
-      return;
+      return false;
     }
     const page = stream.page(new Float64Array(b.n).fill(nowSec()), packetColumns(b, this.layout));
     this.counts.pages++;
@@ -206,5 +216,6 @@ export class PacketReceiver {
       .finally(() => {
         if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
       });
+    return true;
   }
 }

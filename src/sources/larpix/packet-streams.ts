@@ -55,44 +55,30 @@ export const LARPIX_PEDESTAL_FIELDS = {
 export const LARPIX_FORMAT = LARPIX_STREAM_FORMAT;
 
 /**
- * Copies rows `[0, n)` of a batch into the columns of a `packets` page (one allocation for all columns), with
- * the pixel of each data packet from `layout`.
+ * The columns of a `packets` page: views of rows `[0, n)` of the batch (no copy), with the pixel of each data
+ * packet from `layout` filled in. The batch must not be reused afterwards (the page owns its memory).
  */
 export function packetColumns(b: LarpixPacketBatch, layout: PixelLayout): Record<string, NdArray> {
   const n = b.n;
-  // 8-byte columns first, then 4, 2 and 1 byte columns: every view is aligned.
-  const buf = new ArrayBuffer(n * (8 + 4 + 4 + 2 + 12));
-  const timestamp = new BigUint64Array(buf, 0, n);
-  const counter = new Uint32Array(buf, 8 * n, n);
-  const pixel = new Int32Array(buf, 12 * n, n);
-  const adc = new Uint16Array(buf, 16 * n, n);
-  let off = 18 * n;
-  const u8col = (src: Uint8Array) => {
-    const c = new Uint8Array(buf, off, n);
-    c.set(src.subarray(0, n));
-    off += n;
-    return nd(c);
-  };
-  timestamp.set(b.timestamp.subarray(0, n));
-  counter.set(b.counter.subarray(0, n));
-  adc.set(b.adc.subarray(0, n));
-  layout.fill(n, b.type, b.ioGroup, b.ioChannel, b.chipId, b.channel, pixel);
+  layout.fill(n, b.type, b.ioGroup, b.ioChannel, b.chipId, b.channel, b.pixel);
+  const v = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | BigUint64Array>(a: T) =>
+    nd(a.subarray(0, n) as T);
   return {
-    io_group: u8col(b.ioGroup),
-    io_channel: u8col(b.ioChannel),
-    chip_id: u8col(b.chipId),
-    type: u8col(b.type),
-    channel: u8col(b.channel),
-    timestamp: nd(timestamp),
-    adc: nd(adc),
-    fifo_half: u8col(b.fifoHalf),
-    fifo_full: u8col(b.fifoFull),
-    parity: u8col(b.parity),
-    valid_parity: u8col(b.validParity),
-    register: u8col(b.register),
-    value: u8col(b.value),
-    counter: nd(counter),
-    direction: u8col(b.direction),
-    pixel: nd(pixel),
+    io_group: v(b.ioGroup),
+    io_channel: v(b.ioChannel),
+    chip_id: v(b.chipId),
+    type: v(b.type),
+    channel: v(b.channel),
+    timestamp: v(b.timestamp),
+    adc: v(b.adc),
+    fifo_half: v(b.fifoHalf),
+    fifo_full: v(b.fifoFull),
+    parity: v(b.parity),
+    valid_parity: v(b.validParity),
+    register: v(b.register),
+    value: v(b.value),
+    counter: v(b.counter),
+    direction: v(b.direction),
+    pixel: v(b.pixel),
   };
 }

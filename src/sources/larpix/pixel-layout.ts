@@ -26,6 +26,8 @@ export const PixelLayoutFileSchema = z.object({
 export class PixelLayout {
   private readonly byChip = new Map<number, Int32Array>();
   private readonly byKey = new Map<number, Int32Array>();
+  /** Per (io group, io channel): pixel of chip id x 32 + channel, built on first use (32 KiB each). */
+  private readonly dense = new Map<number, Int32Array>();
 
   private constructor(
     readonly name: string,
@@ -107,9 +109,24 @@ export class PixelLayout {
     return t && channel < LARPIX_CHANNELS ? t[channel]! : -1;
   }
 
+  /** The dense table of one daisy chain: keyed chips override chips given by id. */
+  private denseFor(ioGroup: number, ioChannel: number): Int32Array {
+    const gc = (ioGroup << 8) | ioChannel;
+    let t = this.dense.get(gc);
+    if (!t) {
+      t = new Int32Array(256 * LARPIX_CHANNELS).fill(-1);
+      for (const [id, table] of this.byChip) t.set(table, id * LARPIX_CHANNELS);
+      for (const [code, table] of this.byKey) {
+        if (code >>> 8 === gc) t.set(table, (code & 0xff) * LARPIX_CHANNELS);
+      }
+      this.dense.set(gc, t);
+    }
+    return t;
+  }
+
   /**
-   * Fills `out[i]` with the pixel of row i for rows `[0, n)` of columns (non-data rows get -1). One map lookup per
-   * change of chip, so runs of one chip cost one lookup.
+   * Fills `out[i]` with the pixel of row i for rows `[0, n)` of columns (non-data rows get -1): one table per
+   * daisy chain, so a row costs one load.
    */
   fill(
     n: number,
@@ -120,20 +137,20 @@ export class PixelLayout {
     channel: Uint8Array,
     out: Int32Array,
   ): void {
-    let lastCode = -1;
-    let table: Int32Array | undefined;
+    let lastGc = -1;
+    let table: Int32Array = new Int32Array(0);
     for (let i = 0; i < n; i++) {
-      if (type[i] !== 0) {
+      const c = channel[i]!;
+      if (type[i] !== 0 || c >= LARPIX_CHANNELS) {
         out[i] = -1;
         continue;
       }
-      const code = chipCode(ioGroup[i]!, ioChannel[i]!, chipId[i]!);
-      if (code !== lastCode) {
-        lastCode = code;
-        table = this.byKey.get(code) ?? this.byChip.get(chipId[i]!);
+      const gc = (ioGroup[i]! << 8) | ioChannel[i]!;
+      if (gc !== lastGc) {
+        lastGc = gc;
+        table = this.denseFor(ioGroup[i]!, ioChannel[i]!);
       }
-      const c = channel[i]!;
-      out[i] = table && c < LARPIX_CHANNELS ? table[c]! : -1;
+      out[i] = table[(chipId[i]! << 5) | c]!;
     }
   }
 }
