@@ -1,6 +1,9 @@
 // The LArPix board source against the simulated board over loopback ZeroMQ: protocol, configuration, faults.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { LARPIX_TYPE, encodePacket, fieldsOf, readWord } from "../src/codecs/index.js";
+import { LARPIX_TYPE, fieldsOf, readWord } from "../src/codecs/index.js";
 import type { EventPage } from "../src/core/index.js";
 import { LarpixBoardSim } from "../src/sim/larpix/index.js";
 import { larpixBoardComponent, type BoardSpec } from "../src/sources/larpix/index.js";
@@ -175,7 +178,6 @@ describe("LArPix board source <-> simulated board", () => {
     expect(writes.length).toBe(63);
     expect(writes.every((r) => r.type === LARPIX_TYPE.configWrite)).toBe(true);
     expect(writes.map((r) => r.reg)).toEqual(Array.from({ length: 63 }, (_, i) => i));
-    void encodePacket;
   });
 
   it("reports a board that stops answering as lost, naming it; prepare then refuses it", async () => {
@@ -202,6 +204,36 @@ describe("LArPix board source <-> simulated board", () => {
     await h.stop();
     await expect(h.configure()).rejects.toThrow(
       /board 'b7' \(tcp:\/\/127\.0\.0\.1:\d+\) is not answering: .*no reply to PING_HB within 200 ms/,
+    );
+  });
+
+  it("loads plug-in routines from a module and runs them with validated params", async () => {
+    const s = await sim();
+    const dir = mkdtempSync(join(tmpdir(), "hutch-routine-"));
+    const mod = join(dir, "count-chips.mjs");
+    // A plug-in needs no import: any schema object with safeParse will do (zod in real modules).
+    writeFileSync(
+      mod,
+      `export const countChips = {
+        name: "count-chips",
+        description: "counts the chips",
+        params: { safeParse: (v) => (typeof v.times === "number" ? { success: true, data: v } : { success: false, error: { issues: [{ path: ["times"], message: "expected a number" }] } }) },
+        async run(ctx, p) { ctx.progress("counting"); return ctx.controller.chips.length * p.times; },
+      };`,
+    );
+    h = await hostStage(larpixBoardComponent, {
+      boards: [boardOf(s, "b1", 1)],
+      writeConfigOnPrepare: false,
+      routineModules: [mod],
+    });
+    const list = (await h.action("routines", {})) as { name: string }[];
+    expect(list.map((r) => r.name)).toEqual(["hello", "calibrate", "count-chips"]);
+    expect(await h.action("routine", { name: "count-chips", params: { times: 2 } })).toEqual({
+      routine: "count-chips",
+      result: 8,
+    });
+    await expect(h.action("routine", { name: "count-chips", params: {} })).rejects.toThrow(
+      /routine count-chips: params.times: expected a number/,
     );
   });
 });
