@@ -10,6 +10,11 @@ const NEEDS = [
   ["python3-h5py", () => py("h5py")],
   ["python3-tables", () => py("tables")],
   ["chromium", () => existsSync("/usr/bin/chromium")],
+  ["openssh-server", () => existsSync("/usr/sbin/sshd")],
+  ["munge", () => existsSync("/usr/sbin/munged")],
+  ["slurmctld", () => existsSync("/usr/sbin/slurmctld")],
+  ["slurmd", () => existsSync("/usr/sbin/slurmd")],
+  ["slurm-client", () => existsSync("/usr/bin/sbatch")],
 ];
 
 function py(mod) {
