@@ -1,7 +1,9 @@
 // Integration: arm -> triggered frames -> classified, background-subtracted frames in the run file (h5py), kept background.
 import { afterEach, describe, expect, it } from "vitest";
 import { AdFrameFlags } from "../src/codecs/index.js";
+import { join } from "node:path";
 import { startAreaRig, summarise, type AreaRig } from "./area-rig.js";
+import { runPython } from "./helpers/h5py.js";
 
 let rig: AreaRig | undefined;
 afterEach(async () => {
@@ -22,7 +24,7 @@ const ARM = {
 
 describe("area detector run", () => {
   it("takes one frame per trigger, classifies them, subtracts the background and stops when the plan is complete", async () => {
-    rig = await startAreaRig();
+    rig = await startAreaRig({ det: { subtractPostShot: true } });
     const sent: number[] = [];
     rig.sims[0]!.onFrame = (m, ok) => ok && sent.push(m.triggerNumber);
     const r = await rig.arm(ARM);
@@ -49,6 +51,13 @@ describe("area detector run", () => {
     expect(s.subtracted.min[1]).toBeLessThan(0); // negative values kept (float)
     expect(s.background).toMatchObject({ n: 1, origin: [0], from_run: [r.run], frames: [3] });
     expect(s.background.mean[0]).toBeGreaterThan(300);
+    const kept = await runPython(
+      "import numpy, sys; a = numpy.load(sys.argv[1]); print(a.dtype, a.shape, round(float(a.mean()), 3))",
+      [join(rig.dataDir, "backgrounds", "mecl1019923", "det1_gain2_bin1.npy")],
+    );
+    expect(kept.trim()).toBe(
+      `float32 (48, 64) ${s.background.mean[0]!.toFixed(3).replace(/0+$/, "").replace(/\.$/, ".0")}`,
+    );
     expect(s.config.run.arm).toMatchObject({ experiment: "mecl1019923", gain: 2, num_background_frames: 3 });
 
     // The next run takes no background frames: it uses the one kept from the first run, and says so.

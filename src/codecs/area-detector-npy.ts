@@ -10,6 +10,24 @@ export interface NpyFloat32 {
 }
 
 /**
+ * The .npy 1.0 header for a float32 array (little-endian, C order), padded to 64 bytes; the raw data follows it.
+ * @example await writeFile(path, [npyFloat32Header(shape), new Uint8Array(data.buffer)]);
+ */
+export function npyFloat32Header(shape: readonly number[]): Buffer {
+  const dims = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${dims}, }`;
+  const unpadded = MAGIC.length + 4 + header.length + 1;
+  header += " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
+  const out = Buffer.alloc(MAGIC.length + 4 + header.length);
+  MAGIC.copy(out, 0);
+  out[6] = 1;
+  out[7] = 0;
+  out.writeUInt16LE(header.length, 8);
+  out.write(header, 10, "latin1");
+  return out;
+}
+
+/**
  * Encodes a float32 array as .npy 1.0 (little-endian, C order); `numpy.load(path)` reads it.
  * @example writeFileSync("background.npy", encodeNpyFloat32({ shape: [h, w], data }));
  */
@@ -18,18 +36,10 @@ export function encodeNpyFloat32(a: NpyFloat32): Buffer {
   if (n !== a.data.length) {
     throw new HutchError(ErrorCode.Validation, `npy: shape [${a.shape.join(", ")}] needs ${n} values`);
   }
-  const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(", ")})`;
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shape}, }`;
-  const unpadded = MAGIC.length + 4 + header.length + 1;
-  header += " ".repeat((64 - (unpadded % 64)) % 64) + "\n";
-  const out = Buffer.alloc(MAGIC.length + 4 + header.length + a.data.byteLength);
-  MAGIC.copy(out, 0);
-  out[6] = 1;
-  out[7] = 0;
-  out.writeUInt16LE(header.length, 8);
-  out.write(header, 10, "latin1");
-  out.set(new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength), 10 + header.length);
-  return out;
+  return Buffer.concat([
+    npyFloat32Header(a.shape),
+    new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+  ]);
 }
 
 /** Decodes a little-endian float32 .npy (format 1.x or 2.x, C order); anything else is refused with the reason. */

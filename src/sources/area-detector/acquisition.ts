@@ -33,6 +33,8 @@ export interface AcquisitionOptions {
   /** Directory for TIFF copies of this run's frames, or undefined for none. */
   readonly tiffDir: string | undefined;
   readonly stopWhenComplete: boolean;
+  /** Also subtract the background from post-shot background frames (data frames always are). */
+  readonly subtractPostShot: boolean;
   /** Frames waiting to be handled before the link is paused (TCP back-pressure to the driver). */
   readonly maxQueuedFrames: number;
   readonly pauseInput: () => void;
@@ -265,8 +267,15 @@ export class Acquisition {
       event_number: nd(Int32Array.of(slot.eventNumber)),
     };
     let sub: Float32Array | undefined;
-    if ((slot.kind === FrameKind.data || slot.kind === FrameKind.postBackground) && this.bg) {
-      sub = subtractBackground(pixels, this.bg);
+    const subtract =
+      slot.kind === FrameKind.data || (slot.kind === FrameKind.postBackground && this.o.subtractPostShot);
+    if (subtract && this.bg) {
+      // Not zero-filled: every element is written (33 MB at full size; zeroing it first costs as much again).
+      sub = subtractBackground(
+        pixels,
+        this.bg,
+        new Float32Array(Buffer.allocUnsafeSlow(pixels.length * 4).buffer),
+      );
       await ctx.bus.publish(this.subtracted.page(time, { subtracted: nd(sub, [1, h, w]), ...scalars }));
     } else if (slot.kind === FrameKind.data) ctx.counters.inc("data_frames_not_subtracted");
     if (slot.kind !== FrameKind.skip || this.o.storeSkipFrames) {

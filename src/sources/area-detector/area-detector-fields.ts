@@ -28,7 +28,7 @@ export function frameFields(width: number, height: number): Record<string, Field
   };
 }
 
-/** `<name>_subtracted`: data and post-shot frames minus the background, float32 (negative values kept). */
+/** `<name>_subtracted`: data frames (and post-shot ones with subtractPostShot) minus the background, float32. */
 export function subtractedFields(width: number, height: number): Record<string, FieldSpec> {
   return { subtracted: { dtype: "float32", shape: [height, width], units: "ADU" }, ...common };
 }

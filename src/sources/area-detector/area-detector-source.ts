@@ -52,6 +52,10 @@ export const AreaDetectorParamsSchema = z.object({
     .boolean()
     .default(true)
     .describe("ask run control to stop once every planned frame arrived"),
+  subtractPostShot: z
+    .boolean()
+    .default(false)
+    .describe("also store post-shot background frames minus the background"),
   maxQueuedFrames: z.number().int().min(2).default(16),
   connectTimeoutMs: z.number().int().positive().default(5000),
   commandTimeoutMs: z.number().int().positive().default(5000),
@@ -201,6 +205,7 @@ export const areaDetectorComponent = defineComponent<AreaDetectorParams>({
               )
             : undefined,
           stopWhenComplete: p.stopWhenComplete,
+          subtractPostShot: p.subtractPostShot,
           maxQueuedFrames: p.maxQueuedFrames,
           pauseInput: () => link.pause(),
           resumeInput: () => link.resume(),

@@ -10,12 +10,13 @@ export type BackgroundMethod = (typeof BACKGROUND_METHODS)[number];
 const MEDIAN_ROWS_PER_SLICE = 64;
 
 /**
- * Collects background frames. The mean is accumulated as frames arrive (one pass each, float64); the median keeps
- * the frames and is computed at the end, per pixel, in slices that yield to the event loop.
+ * Collects background frames. The mean is accumulated as frames arrive, one pass each into uint32 sums (exact, and
+ * half the memory traffic of float64: the pass is bound by memory bandwidth at 2880 x 2880); the median keeps the
+ * frames and is computed at the end, per pixel, in slices that yield to the event loop.
  * @example const acc = new BackgroundAccumulator("mean", w, h); acc.add(frame); const bg = await acc.result();
  */
 export class BackgroundAccumulator {
-  private readonly sum: Float64Array | undefined;
+  private sum: Uint32Array | Float64Array | undefined;
   private readonly frames: Uint16Array[] = [];
   private n = 0;
 
@@ -24,7 +25,7 @@ export class BackgroundAccumulator {
     readonly width: number,
     readonly height: number,
   ) {
-    if (method === "mean") this.sum = new Float64Array(width * height);
+    if (method === "mean") this.sum = new Uint32Array(width * height);
   }
 
   /** Frames added so far. */
@@ -41,10 +42,10 @@ export class BackgroundAccumulator {
       );
     }
     this.n++;
-    if (this.sum) {
-      const s = this.sum;
-      for (let i = 0; i < s.length; i++) s[i]! += frame[i]!;
-    } else this.frames.push(frame);
+    // uint32 sums of uint16 values are exact up to 65537 frames; beyond, float64 takes over.
+    if (this.sum instanceof Uint32Array && this.n > 65_537) this.sum = Float64Array.from(this.sum);
+    if (this.sum) addInto(this.sum, frame);
+    else this.frames.push(frame);
   }
 
   /** The background (float32), or undefined without frames. */
@@ -52,8 +53,7 @@ export class BackgroundAccumulator {
     if (this.n === 0) return undefined;
     const out = new Float32Array(this.width * this.height);
     if (this.sum) {
-      const inv = 1 / this.n;
-      for (let i = 0; i < out.length; i++) out[i] = this.sum[i]! * inv;
+      scaleInto(this.sum, 1 / this.n, out);
       return out;
     }
     const w = this.width;
@@ -62,6 +62,24 @@ export class BackgroundAccumulator {
       await new Promise<void>((r) => setImmediate(r));
     }
     return out;
+  }
+}
+
+/** sum[i] += frame[i] (monomorphic per sum type: a separate loop each). */
+function addInto(sum: Uint32Array | Float64Array, frame: Uint16Array): void {
+  if (sum instanceof Uint32Array) {
+    for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + frame[i]!;
+  } else {
+    for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + frame[i]!;
+  }
+}
+
+/** out[i] = sum[i] * k. */
+function scaleInto(sum: Uint32Array | Float64Array, k: number, out: Float32Array): void {
+  if (sum instanceof Uint32Array) {
+    for (let i = 0; i < out.length; i++) out[i] = sum[i]! * k;
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] = sum[i]! * k;
   }
 }
 
