@@ -1,7 +1,7 @@
 // Beamline analysis against a direct computation on the simulator's frames: ROI sums (gain, 1000/3.65 threshold,
 // rectangle and polygon) in worker threads, I0 normalisation with the shot filter, and delay binning.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { binByNode, normaliseNode, roiWorkerNode } from "../src/analysis/index.js";
+import { binByNode, frameAverageNode, normaliseNode, roiWorkerNode } from "../src/analysis/index.js";
 import type { ComponentDef } from "../src/component/index.js";
 import { resultOf } from "../src/control/index.js";
 import type { EventPage, NdArray } from "../src/core/index.js";
@@ -73,6 +73,9 @@ let rig: Rig;
 const truth = new Map<number, Truth>();
 const pages: Record<string, EventPage[]> = { rois: [], norm: [], profile: [], point: [] };
 let profileFinal: Record<string, NdArray | number> | undefined;
+/** The newest beam-on frames (references: documents are immutable) and the averaged image last published. */
+const lastFrames: Float32Array[] = [];
+let avgFinal: Record<string, NdArray | number> | undefined;
 
 beforeAll(async () => {
   const listen = await freeTcpAddress();
@@ -120,6 +123,13 @@ beforeAll(async () => {
         ],
         publishIntervalMs: 100,
       }),
+      comp("avg", frameAverageNode, {
+        input: "mpccd1",
+        field: "frame",
+        frames: 5,
+        cuts: [{ field: "beam_status", gt: 0 }],
+        publishIntervalMs: 200,
+      }),
       comp("profile", binByNode, {
         input: "norm",
         x: "delay",
@@ -137,6 +147,8 @@ beforeAll(async () => {
       const img = doc.data.frame!.data as Float32Array;
       const gain = doc.data.gain!.data[0] as number;
       const tag = doc.data.tag!.data[0] as number;
+      if ((doc.data.beam_status!.data[0] as number) > 0) lastFrames.push(img);
+      if (lastFrames.length > 5) lastFrames.shift();
       truth.set(tag, {
         roi1: direct(img, gain, rect),
         raw1: direct(img, gain, rect, 0),
@@ -149,6 +161,9 @@ beforeAll(async () => {
   });
   rig.bus.tap("demo/profile/event", ({ doc }) => {
     if (doc.kind === "event") profileFinal = doc.data as Record<string, NdArray | number>;
+  });
+  rig.bus.tap("demo/avg/event", ({ doc }) => {
+    if (doc.kind === "event") avgFinal = doc.data as Record<string, NdArray | number>;
   });
   await resultOf(rig.core.command("start", {}));
   await until(() => pages.rois!.reduce((a, p) => a + p.n, 0) >= 60, "60 ROI rows", 20_000);
@@ -186,7 +201,7 @@ describe("beamline analysis vs a direct computation on the simulator's frames", 
       }
     }
     // every frame was summed, in order
-    const tags = pages.rois!.flatMap((p) => [...col(p, "tag")]);
+    const tags = pages.rois!.flatMap((p) => Array.from(col(p, "tag")));
     expect(tags).toEqual([...tags].sort((a, b) => a - b));
     expect(rows + (rois.counters.skipped ?? 0)).toBe(truth.size);
     expect(rows).toBeGreaterThanOrEqual(60);
@@ -201,7 +216,7 @@ describe("beamline analysis vs a direct computation on the simulator's frames", 
     const got = new Map<number, number>();
     for (const p of pages.norm!)
       for (let i = 0; i < p.n; i++) got.set(col(p, "tag")[i]!, col(p, "roi1_over_i0")[i]!);
-    const summed = new Set(pages.rois!.flatMap((p) => [...col(p, "tag")]));
+    const summed = new Set(pages.rois!.flatMap((p) => Array.from(col(p, "tag"))));
     const expected = [...summed].filter((tag) => truth.get(tag)!.beam > 0 && truth.get(tag)!.i0 > 0.01);
     expect(expected.length).toBeLessThan(summed.size); // the filter removed beam-off shots
     expect([...got.keys()].sort()).toEqual(expected.sort());
@@ -241,5 +256,28 @@ describe("beamline analysis vs a direct computation on the simulator's frames", 
         expect(arr("sem")[b]! / (sd / Math.sqrt(n[b]!))).toBeCloseTo(1, 6);
       }
     }
+  });
+
+  it("averages the last 5 beam-on frames (frame-average), with their centre of mass", () => {
+    expect(avgFinal).toBeDefined();
+    expect(avgFinal!.count).toBe(5);
+    const mean = (avgFinal!.mean as NdArray).data as Float32Array;
+    expect((avgFinal!.mean as NdArray).shape).toEqual([512, W]);
+    let s = 0;
+    let sx = 0;
+    let sy = 0;
+    let worst = 0;
+    for (let i = 0; i < mean.length; i++) {
+      let m = 0;
+      for (const f of lastFrames) m += f[i]!;
+      m /= 5;
+      worst = Math.max(worst, Math.abs(mean[i]! - m) / Math.max(1, Math.abs(m)));
+      s += mean[i]!;
+      sx += mean[i]! * ((i % W) + 0.5);
+      sy += mean[i]! * (Math.floor(i / W) + 0.5);
+    }
+    expect(worst).toBeLessThan(1e-6); // float32 rounding of the mean
+    expect(avgFinal!.com_x).toBeCloseTo(sx / s, 6);
+    expect(avgFinal!.com_y).toBeCloseTo(sy / s, 6);
   });
 });

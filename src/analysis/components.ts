@@ -8,6 +8,7 @@ import { qualityNode } from "./quality-node.js";
 import { rateNode } from "./rate-node.js";
 import { roiNode } from "./roi-node.js";
 import { roiWorkerNode } from "./roi-worker-node.js";
+import { frameAverageNode } from "./frame-average-node.js";
 
 /**
  * The analysis stage types: `rate`, `histogram`, `roi-sum`, `normalise`, `bin-by`, `running-average`, `fit`,
@@ -24,4 +25,5 @@ export const ANALYSIS_COMPONENTS = [
   fitNode,
   qualityNode,
   roiWorkerNode,
+  frameAverageNode,
 ] as const;

@@ -14,3 +14,4 @@ export * from "./quality-node.js";
 export * from "./components.js";
 export * from "./roi-worker-pool.js";
 export * from "./roi-worker-node.js";
+export * from "./frame-average-node.js";

@@ -50,7 +50,8 @@ interface Slot {
 
 /**
  * Worker threads that sum ROIs, each job to the worker with the fewest in flight. Frames in a SharedArrayBuffer
- * are shared, never copied; others are copied once and transferred. A worker that dies fails its jobs and every
+ * are shared as they are; others are copied once into a staging buffer of shared memory that the pool reuses
+ * once the job is answered (so no frame-sized allocation per job). A worker that dies fails its jobs and every
  * later one with HUTCH_ERR_INTERNAL (`failed` says why). `close()` terminates the workers.
  * @example
  * const pool = new RoiWorkerPool(2);
@@ -68,6 +69,8 @@ export class RoiWorkerPool {
   private inFlightNow = 0;
   private spaceWaiters: (() => void)[] = [];
   private closing = false;
+  /** Staging buffers for frames that are not in shared memory, free for the next job. */
+  private readonly free: SharedArrayBuffer[] = [];
 
   constructor(
     readonly size: number,
@@ -108,17 +111,37 @@ export class RoiWorkerPool {
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.next++;
     let data = job.data;
-    const transfer: ArrayBuffer[] = [];
+    let staging: SharedArrayBuffer | undefined;
     if (!(data.buffer instanceof SharedArrayBuffer)) {
-      data = data.slice();
-      transfer.push(data.buffer as ArrayBuffer);
+      // One copy into warm, reused shared memory (no fresh 2 MiB per frame for the allocator and the GC).
+      staging = this.staging(data.byteLength);
+      const copy = new (data.constructor as new (b: SharedArrayBuffer, o: number, n: number) => PixelArray)(
+        staging,
+        0,
+        data.length,
+      );
+      copy.set(data as never);
+      data = copy;
       this.copiedFrames += job.frames;
     }
     this.inFlightNow++;
     return new Promise<Float64Array>((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage({ ...job, id, data } satisfies RoiWorkerJob, transfer);
+      const release = () => {
+        if (staging) this.free.push(staging);
+      };
+      slot.pending.set(id, {
+        resolve: (r) => (release(), resolve(r)),
+        reject: (e) => (release(), reject(e)),
+      });
+      slot.worker.postMessage({ ...job, id, data } satisfies RoiWorkerJob);
     });
+  }
+
+  /** A staging buffer of at least `bytes` (reused once its job is answered). */
+  private staging(bytes: number): SharedArrayBuffer {
+    const i = this.free.findIndex((b) => b.byteLength >= bytes);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    return new SharedArrayBuffer(bytes);
   }
 
   private reply(slot: Slot, m: RoiWorkerReply | { ready: true }): void {

@@ -1,4 +1,4 @@
-// Worker-thread entry of the roi-sum-worker stage: ROI sums of frames in shared or transferred memory, off the event loop.
+// Worker-thread entry of the roi-sum-worker stage: ROI sums of frames in shared memory, off the event loop.
 import { parentPort } from "node:worker_threads";
 import { roiSum, type RoiMask } from "../core/index.js";
 import type { RoiWorkerJob, RoiWorkerReply } from "./roi-worker-pool.js";

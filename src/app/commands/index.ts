@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { registerSimTargetC } from "./sim-target-c.js";
 import { registerLarpixCommands } from "./larpix.js";
 import { registerAreaDetectorCommands } from "./area-detector.js";
+import { registerBeamlineCommands } from "./beamline.js";
 
 /** A module that adds commands to the `hutch` program. */
 export type CommandModule = (program: Command) => void;
@@ -12,4 +13,5 @@ export const COMMAND_MODULES: CommandModule[] = [
   registerSimTargetC,
   registerLarpixCommands,
   registerAreaDetectorCommands,
+  registerBeamlineCommands,
 ];

@@ -3,4 +3,8 @@ import { beamlineSourceComponent, onlineAccessComponent } from "../../sources/in
 import { beamlineSimComponent } from "./sim-component.js";
 
 /** `beamline-sim`, `beamline-source`, `online-access`. */
-export const BEAMLINE_COMPONENTS = [beamlineSimComponent, beamlineSourceComponent, onlineAccessComponent] as const;
+export const BEAMLINE_COMPONENTS = [
+  beamlineSimComponent,
+  beamlineSourceComponent,
+  onlineAccessComponent,
+] as const;

@@ -160,13 +160,13 @@ export class BeamlineSim {
     let k = 0;
     while (this.running) {
       const wait = t0 + k * periodMs - performance.now();
-      if (wait > 1) {
-        await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          this.timer = setTimeout(resolve, wait);
-        });
-        if (!this.running) break;
-      }
+      // Always through the timer queue, even when behind: a loop that only awaits resolved promises would
+      // starve every timer of the process (heartbeats included) on a busy machine.
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, Math.max(0, wait));
+      });
+      if (!this.running) break;
       const due = Math.floor((performance.now() - t0) / periodMs);
       if (due > k + 1) {
         // Behind the tag clock: those pulses happened without us, as tags never wait at a beamline.

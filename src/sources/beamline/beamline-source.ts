@@ -110,6 +110,8 @@ export const beamlineSourceComponent = defineComponent<BeamlineSourceParams>({
         }
         current = handle(frames);
         await current;
+        // Let timers and I/O run between tags even while a backlog drains (receive resolves at once then).
+        await new Promise<void>((r) => setImmediate(r));
       }
     })();
 

@@ -6,9 +6,8 @@ import { DetectorHealth, type Reading } from "./detector-health.js";
 import type { TagMessage } from "./tag-message.js";
 
 /**
- * Publishes the tags of one run. Frames are copied once, into fresh shared memory, so analysis workers read
- * them without another copy (and no later tag can overwrite a frame a consumer still holds). Missing point
- * detectors read NaN and raise an alarm; detectors are tracked by `DetectorHealth`.
+ * Publishes the tags of one run. Frames are views of the received messages (never copied here, never written
+ * to). Missing point detectors read NaN and raise an alarm; detectors are tracked by `DetectorHealth`.
  */
 export class TagPublisher {
   readonly health: DetectorHealth;
@@ -97,13 +96,12 @@ export class TagPublisher {
         continue;
       }
       readings.set(d.name, { status: "ok" });
-      const shared = new Float32Array(new SharedArrayBuffer(f.data.length * 4));
-      shared.set(f.data as Float32Array);
       c.inc(`frames_${d.name}`);
       out.push([
         this.frames.get(d.name)!,
         {
-          frame: nd(shared, [1, spec.height, spec.width]),
+          // A view of the received message: no copy; nothing ever writes to it (documents are immutable).
+          frame: nd(f.data as Float32Array, [1, spec.height, spec.width]),
           gain: nd(Float64Array.of(d.gain)),
           ...(this.p.carry ? scalars : {}),
         },
