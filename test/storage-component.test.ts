@@ -36,6 +36,7 @@ function setup(params: Record<string, unknown> = {}) {
     counters: new Counters(),
     signal: new AbortController().signal,
     dataDir: dir,
+    configDir: dir,
     run: undefined,
     stream: () => {
       throw new Error("not a source");

@@ -56,6 +56,7 @@ function fakeContext(bus: InprocBus, dataDir: string) {
     counters: new Counters(),
     signal: new AbortController().signal,
     dataDir,
+    configDir: dataDir,
     run: undefined,
     stream: () => {
       throw new Error("not a source");

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, HutchError, makeLogger, toHutchError, type Logger } from "../core/index.js";
 import { BusBroker, InprocBus, bridgeBus, type BusBridge } from "../transport/index.js";
@@ -116,6 +117,7 @@ export async function startInstrument(
           instrument: config.instrument,
           bus,
           dataDir: config.core.dataDir,
+          configDir: dirname(config.file),
           link: compEnd,
           heartbeatMs: config.core.heartbeatMs,
         }),
@@ -216,6 +218,7 @@ export async function startNode(
         instrument: config.instrument,
         bus,
         dataDir: config.core.dataDir,
+        configDir: dirname(config.file),
         link: zmqComponentLink(config.core.control),
         heartbeatMs: config.core.heartbeatMs,
         placement: `pid ${process.pid}`,

@@ -27,6 +27,8 @@ export interface HostOptions {
   readonly instrument: string;
   readonly bus: InprocBus;
   readonly dataDir: string;
+  /** Directory of the instrument file (default: the working directory). */
+  readonly configDir?: string;
   readonly link: Link<ComponentToCore, CoreToComponent>;
   readonly heartbeatMs?: number;
   /** `inproc` or a process id. */
@@ -67,6 +69,7 @@ export class ComponentHost {
       counters: this.counters,
       signal: this.abort.signal,
       dataDir: opts.dataDir,
+      configDir: opts.configDir ?? process.cwd(),
       log: makeLogger((level, message, fields) =>
         send(
           fields

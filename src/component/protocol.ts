@@ -100,6 +100,14 @@ export type OperatorRequest =
       readonly params?: unknown;
       readonly timeoutMs?: number;
     }
+  | {
+      readonly t: "op";
+      readonly id: number;
+      readonly op: "replay";
+      readonly files: string[];
+      readonly speed?: number;
+      readonly timeoutMs?: number;
+    }
   | { readonly t: "op"; readonly id: number; readonly op: "status" | "runs" }
   | { readonly t: "op"; readonly id: number; readonly op: "logs"; readonly last?: number };
 

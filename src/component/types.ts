@@ -18,6 +18,8 @@ export interface ComponentContext {
   readonly signal: AbortSignal;
   /** Directory for this instrument's run files and state (from the file's `core.dataDir`). */
   readonly dataDir: string;
+  /** Directory of the instrument file: relative paths in params (layouts, board files) resolve against it. */
+  readonly configDir: string;
   /** The current run, between the start and stop hooks. */
   readonly run: RunInfo | undefined;
   /** A stream of the current run: makes its descriptor and numbered events/pages. Throws outside a run. */

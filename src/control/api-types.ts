@@ -76,6 +76,11 @@ export interface OperatorApi {
   command(command: Command, params?: Record<string, unknown>, opts?: CallOptions): AsyncIterable<Progress>;
   /** Calls a component's named action. */
   call(component: string, action: string, params?: unknown, opts?: CallOptions): AsyncIterable<Progress>;
+  /**
+   * Replays stored run files (parts of one run, in order) as a new run through the live chain, at `speed` times
+   * the recorded pace (0 = as fast as the chain takes them). Progress data: `{events, total, percent}`.
+   */
+  replay(files: readonly string[], opts?: CallOptions & { speed?: number }): AsyncIterable<Progress>;
   status(opts?: CallOptions): Promise<SystemStatus>;
   runs(opts?: CallOptions): Promise<CatalogEntry[]>;
   logs(opts?: CallOptions & { last?: number }): Promise<Log[]>;

@@ -90,6 +90,12 @@ export function connect(address: string): OperatorClient {
       request({ op: "command", command, params }, { timeoutMs: 40_000, ...opts }, `run ${command}`),
     call: (component: string, action: string, params: unknown = {}, opts: CallOptions = {}) =>
       request({ op: "call", component, action, params }, opts, `${component}.${action}`),
+    replay: (files: readonly string[], opts: CallOptions & { speed?: number } = {}) =>
+      request(
+        { op: "replay", files: [...files], ...(opts.speed !== undefined ? { speed: opts.speed } : {}) },
+        { timeoutMs: 24 * 3600_000, ...opts },
+        "replay",
+      ),
     status: (opts?: CallOptions) => ask<SystemStatus>("status", opts),
     runs: (opts?: CallOptions) => ask<CatalogEntry[]>("runs", opts),
     logs: (opts: CallOptions & { last?: number } = {}) =>

@@ -9,3 +9,5 @@ export * from "./serve.js";
 export * from "./client.js";
 export * from "./phases.js";
 export * from "./component-table.js";
+export * from "./replay.js";
+export * from "./plans/index.js";

@@ -1,5 +1,6 @@
 // The run-control core: registry, state machine, runs and their documents, catalog, lost components, watchdogs.
 import {
+  BoundedQueue,
   ErrorCode,
   HutchError,
   RunFactory,
@@ -14,6 +15,7 @@ import {
   type Log,
   type LogLevel,
   type RunInfo,
+  type RunStart,
   type RunState,
 } from "../core/index.js";
 import type { ComponentToCore, CoreToComponent, Link } from "../component/index.js";
@@ -22,6 +24,10 @@ import type { CallOptions, CatalogEntry, OperatorApi, Progress, SystemStatus } f
 import { RunCatalog } from "./catalog.js";
 import { DEFAULT_CALL_TIMEOUT_MS, progressOf } from "./progress.js";
 import { hookInOrder, stopRoles } from "./phases.js";
+import { pumpReplay } from "./replay.js";
+import { existsSync } from "node:fs";
+import { resolve as resolvePath } from "node:path";
+import { asReplay, readRunFile, runFileSummary } from "../storage/index.js";
 import { ComponentTable } from "./component-table.js";
 import type { ComponentEntry } from "./registry.js";
 import { Watchdogs, type WatchdogSpec } from "./watchdogs.js";
@@ -50,6 +56,8 @@ export interface RunControlOptions {
 interface ActiveRun {
   readonly factory: RunFactory;
   readonly startedAtMs: number;
+  /** A replay: documents come from a file; sources are neither started nor stopped. */
+  readonly replay?: boolean;
 }
 
 /**
@@ -277,28 +285,33 @@ export class RunControl implements OperatorApi {
   private async startRun(
     params: Record<string, unknown>,
     say: (m: string, d?: unknown) => void,
+    replayOf?: (run: number) => Promise<RunStart>,
   ): Promise<unknown> {
     const run = this.catalog.allocateRun();
     const plan = typeof this.runConfig.plan === "string" ? this.runConfig.plan : "run";
-    const factory = RunFactory.open({
-      run,
-      instrument: this.opts.instrument,
-      plan,
-      config: { instrument: this.opts.config, run: this.runConfig },
-    });
-    this.active = { factory, startedAtMs: this.now() };
+    const factory = replayOf
+      ? RunFactory.adopt(await replayOf(run))
+      : RunFactory.open({
+          run,
+          instrument: this.opts.instrument,
+          plan,
+          config: { instrument: this.opts.config, run: this.runConfig },
+        });
+    const start = factory.start;
+    this.active = { factory, startedAtMs: this.now(), ...(replayOf ? { replay: true } : {}) };
     this.catalog.begin({
       run,
-      uid: factory.start.uid,
+      uid: start.uid,
       instrument: this.opts.instrument,
-      plan,
-      startTime: factory.start.time,
+      plan: start.plan,
+      startTime: start.time,
       counts: {},
-      config: factory.start.config,
+      config: start.config,
       files: [],
+      ...(start.replay ? { replay: { of: start.replay.of, file: start.replay.file } } : {}),
     });
-    await this.opts.bus.publish(factory.start);
-    say(`run ${run} opened (${factory.start.uid})`);
+    await this.opts.bus.publish(start);
+    say(`run ${run} opened (${start.uid})${start.replay ? `, replaying ${start.replay.file}` : ""}`);
     try {
       await this.hookAll("start", "sinks-first", say, { run: factory.info });
     } catch (err) {
@@ -309,10 +322,94 @@ export class RunControl implements OperatorApi {
       throw e;
     }
     this.coreState = "RUN";
-    this.watchdogs.arm();
-    this.log("info", "core", `run ${run} started`);
+    if (!replayOf) this.watchdogs.arm();
+    this.log("info", "core", `run ${run} started${start.replay ? ` (replay of ${start.replay.file})` : ""}`);
     void params;
-    return { run, uid: factory.start.uid, state: this.state };
+    return { run, uid: start.uid, state: this.state };
+  }
+
+  /**
+   * Replays stored documents as a new run through the live chain (stages, sinks, dashboard); sources stay idle.
+   * `open(run)` yields the replayed documents starting with their run-start (see storage's `asReplay`); the
+   * file's own run-stop ends the replay with its exit status. Progress: events published so far.
+   */
+  replay(files: readonly string[], opts: CallOptions & { speed?: number } = {}): AsyncIterable<Progress> {
+    const paths = files.map((f) => resolvePath(f));
+    const missing = paths.filter((f) => !existsSync(f));
+    const total = async () => {
+      let n = 0;
+      for (const f of paths) for (const rows of Object.values((await runFileSummary(f)).rows)) n += rows;
+      return n;
+    };
+    const stream = new BoundedQueue<Progress>({ capacity: 10_000, overflow: "drop-oldest", name: "replay" });
+    void (async () => {
+      let totalEvents = 0;
+      try {
+        if (missing.length) throw new HutchError(ErrorCode.Io, `no such run file: ${missing.join(", ")}`);
+        if (!paths.length) throw new HutchError(ErrorCode.Validation, "no run file given");
+        totalEvents = await total();
+      } catch (err) {
+        const e = toHutchError(err, ErrorCode.Io);
+        stream.push({ type: "error", code: e.code, message: `replay: ${e.message}` });
+        stream.close();
+        return;
+      }
+      const inner = this.replayDocs(
+        (run) => asReplay(readRunFile(paths), { run, file: paths[0]! })[Symbol.asyncIterator](),
+        {
+          speed: opts.speed ?? 0,
+          totalEvents,
+          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        },
+      );
+      for await (const p of inner) stream.push(p);
+      stream.close();
+    })();
+    return stream;
+  }
+
+  /** Replays documents from any source (see {@link replay}); `open(run)` starts with the replayed run-start. */
+  replayDocs(
+    open: (run: number) => AsyncIterator<Document>,
+    opts: { speed?: number; totalEvents?: number; timeoutMs?: number } = {},
+  ): AsyncIterable<Progress> {
+    return progressOf(
+      (say) =>
+        this.serial(async () => {
+          if (this.state !== "STOP" && this.state !== "READY") {
+            throw new HutchError(
+              ErrorCode.Transition,
+              `cannot replay in state ${this.state}; stop the run first`,
+            );
+          }
+          if (this.state === "STOP") await this.prepare({}, say);
+          let docs: AsyncIterator<Document> | undefined;
+          await this.startRun({}, say, async (run) => {
+            docs = open(run);
+            const first = await docs.next();
+            if (first.done || first.value.kind !== "run-start") {
+              throw new HutchError(ErrorCode.Validation, "replay: the file does not begin with a run-start");
+            }
+            return first.value;
+          });
+          const r = await pumpReplay(docs!, (d) => this.opts.bus.publish(d), {
+            speed: opts.speed ?? 0,
+            total: opts.totalEvents ?? 0,
+            say,
+            skipComponent: (name) => {
+              const c = this.components.get(name);
+              return c !== undefined && !c.lost && c.hello.role !== "source";
+            },
+          });
+          return this.endRun(
+            r.stop?.exitStatus ?? "success",
+            `replay of ${r.stop ? `run ${r.stop.run}` : "a run"}: ${r.stop?.reason ?? "file ended"}`,
+            say,
+          );
+        }),
+      opts.timeoutMs ?? 24 * 3600_000,
+      "replay",
+    );
   }
 
   /** Ends the current run: stop sources and stages, publish run-stop, stop sinks, complete the catalog. */
@@ -325,7 +422,9 @@ export class RunControl implements OperatorApi {
     if (!active) return { state: this.state };
     this.watchdogs.disarm();
     const t = this.hookTimeoutMs;
-    const early = await stopRoles(this.live(), ["source"], t, say);
+    const early = active.replay
+      ? { files: [], errors: [] }
+      : await stopRoles(this.live(), ["source"], t, say);
     const mid = await stopRoles(this.live(), ["stage"], t, say);
     const errors = [...early.errors, ...mid.errors];
     const finalStatus: ExitStatus = errors.length && exitStatus === "success" ? "fail" : exitStatus;
@@ -366,7 +465,9 @@ export class RunControl implements OperatorApi {
     say: (m: string, d?: unknown) => void,
     extra: { run?: RunInfo } = {},
   ): Promise<void> {
-    await hookInOrder(this.live(), hook, order, this.hookTimeoutMs, say, extra).catch((err) =>
+    // During a replay the sources stay idle: the data comes from the file.
+    const who = this.active?.replay ? this.live().filter((c) => c.hello.role !== "source") : this.live();
+    await hookInOrder(who, hook, order, this.hookTimeoutMs, say, extra).catch((err) =>
       this.failTransition(hook, err),
     );
   }

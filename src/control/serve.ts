@@ -62,6 +62,13 @@ async function answer(
         for await (const p of core.call(req.component, req.action, req.params, timeout(req.timeoutMs)))
           send(p);
         return;
+      case "replay":
+        for await (const p of core.replay(req.files, {
+          ...(req.speed !== undefined ? { speed: req.speed } : {}),
+          ...timeout(req.timeoutMs),
+        }))
+          send(p);
+        return;
       case "status":
         return send({ type: "result", data: await core.status() });
       case "runs":

@@ -60,6 +60,11 @@ export class RunFactory {
     return new RunFactory(start);
   }
 
+  /** Takes over an existing run-start (a replayed run, whose documents come from a file). */
+  static adopt(start: RunStart): RunFactory {
+    return new RunFactory(start);
+  }
+
   /** The run as components see it. */
   get info(): RunInfo {
     return { uid: this.start.uid, run: this.start.run, instrument: this.start.instrument };

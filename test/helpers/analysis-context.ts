@@ -104,6 +104,7 @@ export async function hostStage<P>(
     counters,
     signal: abort.signal,
     dataDir: "/nonexistent",
+    configDir: process.cwd(),
     log: makeLogger((level, message) => h.logs.push({ level, message })),
     get run(): RunInfo | undefined {
       return h.run?.info;

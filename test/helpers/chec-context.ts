@@ -58,6 +58,7 @@ export async function hostComponent<P>(
     counters,
     signal: abort.signal,
     dataDir: "/nonexistent",
+    configDir: process.cwd(),
     log: makeLogger((level, message, fields) =>
       logs.push(fields ? { level, message, fields } : { level, message }),
     ),
