@@ -143,7 +143,7 @@ describe.skipIf(!haveSshd)("MEC end to end (relay, agent, run control, sshd on 1
           counts: Record<string, number>;
           transfers: TransferStatusRow[];
         };
-        return s.counts.done === s.transfers.length && s.transfers.length > 0 ? s : undefined;
+        return s.transfers.length === 5 && s.counts.done === 5 ? s : undefined; // the run file and 4 TIFFs
       },
       "every file of the run verified at the archive",
       60_000,

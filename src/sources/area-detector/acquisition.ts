@@ -46,6 +46,7 @@ interface Item {
   readonly meta: AdFrameMeta;
   readonly pixels: Uint16Array;
   readonly slot: FrameSlot;
+  /** performance.now() at arrival (sub-millisecond: the budget check needs it). */
   readonly arrivedMs: number;
 }
 
@@ -146,7 +147,7 @@ export class Acquisition {
     const slot = this.plan.next();
     c.inc("frames_accepted");
     c.inc(`frames_${FRAME_KIND_NAMES[slot.kind]}`);
-    this.queue.push({ meta, pixels, slot, arrivedMs: this.now() });
+    this.queue.push({ meta, pixels, slot, arrivedMs: performance.now() });
     if (this.queue.length >= this.o.maxQueuedFrames && !this.paused) {
       this.paused = true;
       this.o.pauseInput();
@@ -290,8 +291,8 @@ export class Acquisition {
       );
     }
     if (this.o.tiffDir && slot.kind !== FrameKind.skip) await this.tiff(it, sub);
-    const ms = this.now() - it.arrivedMs;
-    ctx.counters.set("handling_ms_last", ms);
+    const ms = performance.now() - it.arrivedMs;
+    ctx.counters.set("handling_ms_last", Math.round(ms * 10) / 10);
     if (ms > ctx.counters.get("handling_ms_max")) ctx.counters.set("handling_ms_max", ms);
     if (ms > this.o.frameBudgetMs) {
       ctx.counters.inc("frames_over_budget");

@@ -64,12 +64,15 @@ export async function runFiles(
   return [...new Set(out)].sort();
 }
 
-/** True when an HDF5 file is still open for writing (its superblock says so); false for other files. */
+/**
+ * True when an HDF5 file is still open for writing (its superblock says so, or it has none yet: being created);
+ * false for other files.
+ */
 export function stillBeingWritten(path: string): boolean {
   if (!path.endsWith(".h5") && !path.endsWith(".hdf5")) return false;
   try {
     return (readSuperblock(path).flags & 0b101) !== 0;
   } catch {
-    return false;
+    return true;
   }
 }

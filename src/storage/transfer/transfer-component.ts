@@ -97,8 +97,8 @@ export interface TransferStatusRow {
 }
 
 /**
- * Copies each finished run's files to remote storage: when the run-stop is published it waits until the run's HDF5
- * files are closed, queues the files (with their sha256) in a persistent queue, and copies them one at a time
+ * Copies each finished run's files to remote storage: after the run-stop, once the system has left RUN (every sink,
+ * the HDF5 writer included, has stopped) and the run's HDF5 files are closed, it queues the files (with their sha256) in a persistent queue, and copies them one at a time
  * (resumed after a cut, verified by sha256 on the remote side, group and mode set once and checked). Progress goes
  * to counters and to `transfers` events (the dashboard's jobs panel). Actions: `status`, `retry`, `enqueue`.
  * See docs/area-detector.md.
@@ -173,7 +173,7 @@ function createTransfer(params: TransferParams, ctx: ComponentContext): Componen
     transferer.kick();
     return added;
   };
-  /** After a run-stop: wait until its HDF5 files are closed, then queue every file of the run. */
+  /** Once the run is over: wait until its HDF5 files are closed (belt and braces), then queue every file of the run. */
   const onRunStop = async (run: number, runUid: string) => {
     const deadline = Date.now() + p.settleTimeoutMs;
     let files = await runFiles(p.sources, ctx.dataDir, run, ctx.instrument);
@@ -195,21 +195,32 @@ function createTransfer(params: TransferParams, ctx: ComponentContext): Componen
       `run ${run}: ${ready.length} file(s) queued for ${remote.description}:${p.target.directory}`,
     );
   };
-  const sub = ctx.bus.subscribe({
-    prefix: `${ctx.instrument}/run/`,
-    overflow: "block",
-    capacity: 64,
-    name: `${ctx.name}:runs`,
-  });
-  const loop = (async () => {
-    for await (const { doc } of sub) {
-      if (doc.kind !== "run-stop") continue;
-      onRunStop(doc.run, doc.runUid).catch((err) => {
+  // A run's files are complete once the system has left RUN after its run-stop: run control stops every sink (the
+  // HDF5 writer closes its file) before that. Taps see documents in publish order, synchronously.
+  const waiting = new Map<string, () => void>();
+  const jobs = new Set<Promise<void>>();
+  const untapStop = ctx.bus.tap(`${ctx.instrument}/run/run-stop`, ({ doc }) => {
+    if (doc.kind !== "run-stop") return;
+    const stopped = new Promise<void>((resolve) => {
+      waiting.set(doc.runUid, resolve);
+      setTimeout(resolve, p.settleTimeoutMs).unref?.();
+    });
+    const job = stopped
+      .then(() => onRunStop(doc.run, doc.runUid))
+      .catch((err) => {
         ctx.counters.inc("enqueue_errors");
         ctx.log.error(`run ${doc.run}: queuing its files failed: ${toHutchError(err).message}`);
+      })
+      .finally(() => {
+        waiting.delete(doc.runUid);
+        jobs.delete(job);
       });
-    }
-  })();
+    jobs.add(job);
+  });
+  const untapState = ctx.bus.tap(`${ctx.instrument}/system/state`, ({ doc }) => {
+    if (doc.kind !== "state" || doc.state === "RUN" || doc.state === "PAUSED") return;
+    for (const resolve of waiting.values()) resolve();
+  });
   const pending = queue.counts().pending;
   if (pending) ctx.log.info(`${pending} transfer(s) left from before the restart: resuming`);
   transferer.kick();
@@ -264,8 +275,10 @@ function createTransfer(params: TransferParams, ctx: ComponentContext): Componen
       },
     } as unknown as ComponentHooks["actions"],
     async close() {
-      sub.close();
-      await loop;
+      untapStop();
+      untapState();
+      for (const resolve of waiting.values()) resolve();
+      await Promise.all(jobs);
       await transferer.close();
       queue.save();
       await remote.close();
