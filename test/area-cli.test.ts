@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { instrumentForwards } from "../src/app/commands/area-detector.js";
+import { instrumentForwards, progressBar } from "../src/app/commands/area-detector.js";
 import { componentTypes } from "../src/app/component-types.js";
 import { loadInstrument } from "../src/app/config.js";
 import { AreaDetectorParamsSchema } from "../src/sources/index.js";
@@ -37,6 +37,14 @@ describe("examples/mec.yaml", () => {
       { name: "publish", listen: "0.0.0.0:5572", target: "172.21.43.22:5572" },
       { name: "dashboard", listen: "0.0.0.0:8083", target: "172.21.43.22:8083" },
     ]);
+  });
+});
+
+describe("hutch transfer status", () => {
+  it("draws progress bars", () => {
+    expect(progressBar(0, 100, 10)).toBe("[----------]   0%");
+    expect(progressBar(45, 100, 10)).toBe("[#####-----]  45%");
+    expect(progressBar(7, 0, 4)).toBe("[####] 100%");
   });
 });
 
