@@ -1,5 +1,5 @@
 // The relay's DAQ and detector sides over loopback: raw MEC messages, NDJSON, segmentation, refusals, crashes, tokens.
-import type { Socket} from "node:net";
+import type { Socket } from "node:net";
 import { connect as tcpConnect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeLogger, type LogLevel } from "../src/core/index.js";
