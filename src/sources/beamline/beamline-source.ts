@@ -1,11 +1,11 @@
 // The `beamline-source` component: tags pushed by the beamline (or its simulator) become point and frame streams.
-import { Pull } from "zeromq";
 import { z } from "zod";
-import { ErrorCode, HutchError, RateLimiter, toHutchError } from "../../core/index.js";
+import { ErrorCode, HutchError, RateLimiter } from "../../core/index.js";
 import { defineComponent, type ActionDef, type ComponentContext } from "../../component/index.js";
 import { BeamlineSourceParamsSchema, type BeamlineSourceParams } from "./beamline-params.js";
 import type { DetectorStatus } from "./detector-health.js";
-import { decodeTagMessage } from "./tag-message.js";
+import type { TagMessage } from "./tag-message.js";
+import { TagReceiver } from "./tag-receiver.js";
 import { TagPublisher } from "./tag-publisher.js";
 
 /** What the `status` action returns: the truth about the receiving end and every detector. */
@@ -22,23 +22,9 @@ export interface BeamlineSourceStatus {
   readonly detectors: DetectorStatus[];
 }
 
-async function bindPull(address: string, hwm: number): Promise<{ pull: Pull; endpoint: string }> {
-  const pull = new Pull({ linger: 0, receiveHighWaterMark: hwm });
-  try {
-    await pull.bind(address);
-  } catch (cause) {
-    pull.close();
-    throw new HutchError(
-      ErrorCode.Io,
-      `beamline source: cannot bind '${address}': ${(cause as Error).message} (is the port in use?)`,
-      { cause },
-    );
-  }
-  return { pull, endpoint: pull.lastEndpoint ?? address };
-}
-
 /**
- * Receives one message per tag (ZeroMQ PULL, bound at `listen`) and, during runs, publishes the point detectors
+ * Receives one message per tag (ZeroMQ PULL bound at `listen`, in a worker thread that decodes the message and
+ * puts the frames in shared memory, so analysis workers read them without a copy) and, during runs, publishes the point detectors
  * on `pointStream` (with `<detector>_ok` flags) and each area detector's frame on its own stream (with gain and,
  * by default, the tag, point detectors and delay). A detector left out of the stream or failing mid-run raises
  * an alarm naming it and reads `<detector>_ok = 0`; every other detector goes on. A silent beamline raises an
@@ -53,16 +39,40 @@ export const beamlineSourceComponent = defineComponent<BeamlineSourceParams>({
   params: BeamlineSourceParamsSchema,
   create: async (initial, ctx) => {
     let p = initial;
-    const { pull, endpoint } = await bindPull(p.listen, p.receiveHighWaterMark);
     let active: TagPublisher | undefined;
     let paused = false;
     let runNumber: number | undefined;
-    let current: Promise<void> = Promise.resolve();
     let lastArrival: number | undefined;
     let startedAt = 0;
     let silent = false;
     const warn = new RateLimiter(5, 10_000);
     const silenceId = `${ctx.name}:silent`;
+
+    const handle = async (msg: TagMessage): Promise<void> => {
+      lastArrival = performance.now();
+      if (silent) {
+        silent = false;
+        ctx.alarm(silenceId, "error", `${ctx.name}: tags arrive again`, false);
+      }
+      const pub = active;
+      if (!pub || paused) {
+        ctx.counters.inc(pub ? "paused_tags" : "outside_run");
+        return;
+      }
+      await pub.publish(msg);
+    };
+    const receiver = await TagReceiver.open(
+      { listen: p.listen, receiveHighWaterMark: p.receiveHighWaterMark, inFlight: 8 },
+      {
+        tag: handle,
+        invalid: (message) => {
+          ctx.counters.inc("invalid");
+          if (warn.take()) ctx.log.warn(`${ctx.name}: tag message rejected: ${message}`);
+        },
+        failed: (err) => ctx.fail(`${ctx.name}: receiving on ${p.listen} failed`, err),
+      },
+    );
+    const endpoint = receiver.endpoint;
 
     const silence = setInterval(
       () => {
@@ -78,42 +88,6 @@ export const beamlineSourceComponent = defineComponent<BeamlineSourceParams>({
       Math.max(50, Math.floor(p.silenceMs / 4)),
     );
     silence.unref();
-
-    const handle = async (frames: Buffer[]): Promise<void> => {
-      lastArrival = performance.now();
-      if (silent) {
-        silent = false;
-        ctx.alarm(silenceId, "error", `${ctx.name}: tags arrive again`, false);
-      }
-      const pub = active;
-      if (!pub || paused) {
-        ctx.counters.inc(pub ? "paused_tags" : "outside_run");
-        return;
-      }
-      try {
-        await pub.publish(decodeTagMessage(frames));
-      } catch (err) {
-        ctx.counters.inc("invalid");
-        if (warn.take()) ctx.log.warn(`${ctx.name}: tag message rejected: ${toHutchError(err).message}`);
-      }
-    };
-
-    const loop = (async () => {
-      for (;;) {
-        let frames: Buffer[];
-        try {
-          frames = await pull.receive();
-        } catch (cause) {
-          if (pull.closed) return;
-          ctx.fail(`${ctx.name}: receiving on ${endpoint} failed`, cause);
-          return;
-        }
-        current = handle(frames);
-        await current;
-        // Let timers and I/O run between tags even while a backlog drains (receive resolves at once then).
-        await new Promise<void>((r) => setImmediate(r));
-      }
-    })();
 
     const status = (): BeamlineSourceStatus => ({
       endpoint,
@@ -135,7 +109,7 @@ export const beamlineSourceComponent = defineComponent<BeamlineSourceParams>({
     const end = async (c: ComponentContext, reason: string) => {
       const pub = active;
       active = undefined;
-      await current;
+      await receiver.idle();
       pub?.clearAlarms(reason);
       if (silent) c.alarm(silenceId, "error", `${c.name}: ${reason}`, false);
       silent = false;
@@ -174,8 +148,7 @@ export const beamlineSourceComponent = defineComponent<BeamlineSourceParams>({
       close: async () => {
         clearInterval(silence);
         active = undefined;
-        pull.close();
-        await loop;
+        await receiver.close();
       },
     };
   },

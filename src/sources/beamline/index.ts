@@ -11,3 +11,4 @@ export * from "./online-protocol.js";
 export * from "./online-server.js";
 export * from "./online-client.js";
 export * from "./online-access-component.js";
+export * from "./tag-receiver.js";

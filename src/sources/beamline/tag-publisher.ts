@@ -6,8 +6,9 @@ import { DetectorHealth, type Reading } from "./detector-health.js";
 import type { TagMessage } from "./tag-message.js";
 
 /**
- * Publishes the tags of one run. Frames are views of the received messages (never copied here, never written
- * to). Missing point detectors read NaN and raise an alarm; detectors are tracked by `DetectorHealth`.
+ * Publishes the tags of one run. Frames come in shared memory from the receive worker and are published as
+ * they are (never copied here, never written to). Missing point detectors read NaN and raise an alarm;
+ * detectors are tracked by `DetectorHealth`.
  */
 export class TagPublisher {
   readonly health: DetectorHealth;
@@ -100,7 +101,7 @@ export class TagPublisher {
       out.push([
         this.frames.get(d.name)!,
         {
-          // A view of the received message: no copy; nothing ever writes to it (documents are immutable).
+          // Shared memory from the receive worker: ROI workers read it in place; documents are immutable.
           frame: nd(f.data as Float32Array, [1, spec.height, spec.width]),
           gain: nd(Float64Array.of(d.gain)),
           ...(this.p.carry ? scalars : {}),
