@@ -52,6 +52,7 @@ function context(bus: InprocBus, run: RunFactory): ComponentContext {
     counters: new Counters(),
     signal: new AbortController().signal,
     dataDir: dir,
+    configDir: process.cwd(),
     run: run.info,
     stream: (name, fields, o) => new StreamFactory(run.info, name, fields, { component: "det1", ...o }),
     fail: (reason) => {
