@@ -15,3 +15,4 @@ export * from "./components.js";
 export * from "./roi-worker-pool.js";
 export * from "./roi-worker-node.js";
 export * from "./frame-average-node.js";
+export * from "./pmt/index.js";

@@ -7,6 +7,9 @@ import { areaDetectorComponent, targetCSourceComponent } from "../sources/index.
 import { hdf5WriterComponent, transferComponent } from "../storage/index.js";
 import { LARPIX_COMPONENTS } from "../sim/index.js";
 import { BEAMLINE_COMPONENTS } from "../sim/index.js";
+import { jobsComponent } from "../jobs/index.js";
+import { pmtSimComponent } from "../sim/index.js";
+import { pmtScanComponent } from "../control/index.js";
 
 const ALL = [
   demoSource,
@@ -20,6 +23,9 @@ const ALL = [
   ...ANALYSIS_COMPONENTS,
   ...LARPIX_COMPONENTS,
   ...BEAMLINE_COMPONENTS,
+  jobsComponent,
+  pmtSimComponent,
+  pmtScanComponent,
 ];
 
 /** Every component type known to this build, by type name. */

@@ -5,3 +5,4 @@ export * from "./demo/demo-camera.js";
 export * from "./area-detector/index.js";
 export * from "./larpix/index.js";
 export * from "./beamline/index.js";
+export * from "./pmt/index.js";

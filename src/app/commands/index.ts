@@ -5,6 +5,7 @@ import { registerRunFileCommands } from "./run-files.js";
 import { registerLarpixCommands } from "./larpix.js";
 import { registerAreaDetectorCommands } from "./area-detector.js";
 import { registerBeamlineCommands } from "./beamline.js";
+import { registerPmtCommands } from "./pmt.js";
 
 /** A module that adds commands to the `hutch` program. */
 export type CommandModule = (program: Command) => void;
@@ -16,4 +17,5 @@ export const COMMAND_MODULES: CommandModule[] = [
   registerLarpixCommands,
   registerAreaDetectorCommands,
   registerBeamlineCommands,
+  registerPmtCommands,
 ];
