@@ -103,8 +103,7 @@ export class FrameAverageLogic implements StageLogic {
     const n = this.ring.length;
     const sum = this.sum;
     sum.fill(0);
-    for (const { data, offset } of this.ring)
-      for (let i = 0; i < this.size; i++) sum[i] = sum[i]! + data[offset + i]!;
+    for (const { data, offset } of this.ring) addFrame(sum, data, offset);
     const inv = n > 0 ? 1 / n : 0;
     const mean = this.p.outputDtype === "float32" ? new Float32Array(this.size) : new Float64Array(this.size);
     for (let i = 0; i < this.size; i++) mean[i] = sum[i]! * inv;
@@ -131,6 +130,20 @@ export class FrameAverageLogic implements StageLogic {
     this.shape = [...shape];
     this.size = shapeSize(shape);
     this.sum = new Float64Array(this.size);
+  }
+}
+
+/** sum += data[offset .. offset + sum.length), one loop per array type (monomorphic: about 1 ns a pixel). */
+function addFrame(sum: Float64Array, data: ArrayLike<number>, offset: number): void {
+  const n = sum.length;
+  if (data instanceof Float32Array) {
+    const src = data.subarray(offset, offset + n);
+    for (let i = 0; i < n; i++) sum[i] = sum[i]! + src[i]!;
+  } else if (data instanceof Float64Array) {
+    const src = data.subarray(offset, offset + n);
+    for (let i = 0; i < n; i++) sum[i] = sum[i]! + src[i]!;
+  } else {
+    for (let i = 0; i < n; i++) sum[i] = sum[i]! + data[offset + i]!;
   }
 }
 
