@@ -83,7 +83,14 @@ describe("slurm over ssh", () => {
   it("cancelling cancels Hutch's own job ids only: another job of the same user survives", async () => {
     const jm = manager();
     const foreign = (
-      await slurm.cmd(["sbatch", "--parsable", "--job-name=not-hutch", "--wrap", "sleep 300"])
+      await slurm.cmd([
+        "sbatch",
+        "--parsable",
+        "--job-name=not-hutch",
+        "--output=/dev/null",
+        "--wrap",
+        "sleep 300",
+      ])
     ).trim();
     const a = await jm.submit({ label: "a", argv: ["sleep", "300"] });
     const b = await jm.submit({ label: "b", argv: ["sleep", "300"] });

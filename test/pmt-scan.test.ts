@@ -7,6 +7,7 @@ import {
   statSync,
   writeFileSync,
   mkdirSync,
+  rmSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -147,6 +148,7 @@ async function startRig(params: { pmt: object; jobs: object; scan: object }): Pr
       await core.close();
       untap();
       bus.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
@@ -204,6 +206,7 @@ describe("PMT scan with the analysis on slurm over ssh", () => {
     await rig?.close();
     await sshd?.close();
     await slurm?.close();
+    if (remote) rmSync(remote, { recursive: true, force: true });
   });
 
   it("21 points analysed as slurm jobs fill the grid: gains within errors, red out of range, yellow without data", async () => {
@@ -337,6 +340,21 @@ describe("PMT scans on the local target", () => {
     expect((await rig.call<{ automatic: boolean }>("scan", "archive")).automatic).toBe(false);
     await expect(rig.call("scan", "flag", { name: b.name })).rejects.toThrow(/already moved to archive/);
   }, 90_000);
+
+  it("the HV check fits log10(gain) vs log10(HV) over its voltages and publishes the HV for gain 1e7", async () => {
+    await rig.call("scan", "hv-check", { serial: "D4" });
+    const out = await rig.finish(60_000);
+    expect(out.status, out.error).toBe("done");
+    const hv = out.result!.hv!;
+    // The simulator's gain is 1.024e7 x (V / 1800)^7.
+    const truth = 1800 * (1e7 / 1.024e7) ** (1 / 7);
+    expect(Math.abs(hv.hvAtTargetV - truth)).toBeLessThan(4 * hv.hvAtTargetErrorV + 0.5);
+    expect(Math.abs(hv.slope - 7)).toBeLessThan(4 * hv.slopeError);
+    const ev = events(rig.docs, "pmt-hv").at(-1)!;
+    expect(ev.data).toMatchObject({ status: "ok", points: 5, target_gain: 1e7 });
+    const entry = (await rig.core.runs()).find((r) => r.run === out.run)!;
+    expect(entry.reason).toMatch(/^HV for gain 1\.00e\+7: \d+\.\d ± \d+\.\d V$/);
+  }, 60_000);
 
   it("aborting a scan aborts its run and cancels its jobs", async () => {
     await resultOf(

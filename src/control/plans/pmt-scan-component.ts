@@ -71,7 +71,8 @@ function needCore(ctx: ComponentContext): CoreHandle {
   if (!c) {
     throw new HutchError(
       ErrorCode.Config,
-      `${ctx.name}: plans run in the core's process; place this component inproc in the instrument file of \`hutch up\``,
+      `${ctx.name}: no run-control core registered on this process's bus (the core calls registerCore(bus, core); ` +
+        "this component must run inproc in `hutch up`, not in its own process)",
     );
   }
   return c;
@@ -93,6 +94,16 @@ export const pmtScanComponent = defineComponent<PmtScanSettings>({
   create: (initial, ctx) => {
     let s = initial;
     const ledger = new ScanLedger(ctx.dataDir);
+    // A scan still "running" in the ledger lost its plan when the process ended.
+    for (const old of ledger.list()) {
+      if (old.status === "running") {
+        ledger.update(old.name, {
+          status: "aborted",
+          endedAt: nowSec(),
+          error: "Hutch stopped during the scan",
+        });
+      }
+    }
     let running: Running | undefined;
     let streams = new Map<string, StreamFactory>();
     let chain: Promise<unknown> = Promise.resolve();
@@ -153,11 +164,14 @@ export const pmtScanComponent = defineComponent<PmtScanSettings>({
       for (const old of ledger.list()) {
         if (old.status === "running" || old.decision) continue;
         await decide(old.name, "archive", true).catch((e) => {
-          ctx.alarm(
-            `archive:${old.name}`,
-            "warning",
-            `automatic archive of ${old.name} failed: ${toHutchError(e).message}`,
-          );
+          const why = toHutchError(e).message;
+          if (/has no files anywhere/.test(why)) {
+            // Nothing was written (a scan that failed at once): nothing to decide any more.
+            ledger.update(old.name, {
+              decision: { area: "archive", at: nowSec(), automatic: true, moves: [], files: 0 },
+            });
+          } else
+            ctx.alarm(`archive:${old.name}`, "warning", `automatic archive of ${old.name} failed: ${why}`);
         });
       }
       let name = scanName(a.serial, new Date());
