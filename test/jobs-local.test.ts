@@ -13,7 +13,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeLogger } from "../src/core/index.js";
-import { JobManager, LocalBackend, isFinal, type JobStatus } from "../src/jobs/index.js";
+import {
+  JobManager,
+  LocalBackend,
+  SlurmBackend,
+  SshOptionsSchema,
+  isFinal,
+  type JobBackend,
+  type JobStatus,
+} from "../src/jobs/index.js";
 import { ECHO_ARGV, nastyArgs } from "./helpers/sshd.js";
 
 let dir: string;
@@ -30,12 +38,17 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function manager(areas: Record<string, string> = {}): JobManager {
+function manager(areas: Record<string, string> = {}, withCluster = false): JobManager {
+  const targets = new Map<string, JobBackend>([["local", new LocalBackend(join(dir, "jobs"))]]);
+  // A cluster that is down: a group that never ran there must not need it.
+  const ssh = SshOptionsSchema.parse({ host: "127.0.0.1", port: 1, user: "x", identityFile: "/nonexistent" });
+  if (withCluster) targets.set("cluster", new SlurmBackend(ssh, "hutch-jobs", { sbatchArgs: [] }));
   m = new JobManager({
-    targets: new Map([["local", new LocalBackend(join(dir, "jobs"))]]),
+    targets,
     defaultTarget: "local",
     dir: join(dir, "jobs"),
     areas,
+    ...(withCluster ? { remoteAreas: { cluster: { flag: "hutch-FLAG", archive: "hutch-archive" } } } : {}),
     pollMs: 50,
     log: makeLogger(() => undefined),
     onUpdate: (s) => updates.push(s),
@@ -127,7 +140,7 @@ describe("local jobs", () => {
 
   it("move puts exactly a group's files into an area, refusing names and links that lead elsewhere", async () => {
     const flag = join(dir, "FLAG");
-    const jm = manager({ flag, archive: join(dir, "archive") });
+    const jm = manager({ flag, archive: join(dir, "archive") }, true);
     const g = "EA0001-scan1";
     const s1 = await jm.submit({
       label: "p1",
@@ -147,7 +160,13 @@ describe("local jobs", () => {
     const r = await jm.move(g, "flag");
     expect(r.moves).toEqual([{ where: "local", from: join(dir, "jobs", g), to: join(flag, g) }]);
     expect(r.files.map((f) => f.path.slice(join(flag, g).length + 1)).sort()).toEqual(
-      ["point-00.npy", `${s1.id}/r.txt`, `${s1.id}/stderr.txt`, `${s1.id}/stdout.txt`].sort(),
+      [
+        "point-00.npy",
+        `${s1.id}/job.json`,
+        `${s1.id}/r.txt`,
+        `${s1.id}/stderr.txt`,
+        `${s1.id}/stdout.txt`,
+      ].sort(),
     );
     expect(existsSync(join(dir, "jobs", g))).toBe(false);
     expect(existsSync(join(dir, "jobs", "other", s2.id, "r.txt"))).toBe(true);

@@ -118,7 +118,13 @@ describe("ssh", () => {
     expect(existsSync(canary)).toBe(false);
     const remote = join(dir, "remote", "EA0001", s.id);
     expect(readFileSync(join(remote, "charges.txt"), "utf8")).toBe("1.5 1.6 3.1\n");
-    expect(readdirSync(end.localDir).sort()).toEqual(["argv.json", "stderr.txt", "stdout.txt"]);
+    expect(readdirSync(end.localDir).sort()).toEqual(["argv.json", "job.json", "stderr.txt", "stdout.txt"]);
+    expect(JSON.parse(readFileSync(join(end.localDir, "job.json"), "utf8"))).toMatchObject({
+      id: s.id,
+      state: "completed",
+      target: "daq",
+      argv: [...ECHO_ARGV, ...args],
+    });
   });
 
   it("cancel ends its own process group only; a time limit cancels and reports timeout", async () => {

@@ -1,6 +1,6 @@
 // The table of Hutch's jobs: submit, poll, enforce time limits, sync results, cancel only its own ids, move groups.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { ErrorCode, HutchError, nowSec, toHutchError, type Logger } from "../core/index.js";
 import { listFiles, moveDirInto, type AreaFile } from "./file-areas.js";
@@ -114,6 +114,7 @@ export class JobManager {
     };
     this.jobs.set(id, e);
     this.update(e, {});
+    this.record(e);
     try {
       job.nativeId = await backend.start(job);
       const first: JobState = backend.kind === "slurm" ? "pending" : "running";
@@ -198,9 +199,10 @@ export class JobManager {
     const done: { where: string; from: string; to: string; undo: () => Promise<unknown> }[] = [];
     try {
       // Remote hosts first (they fail more often); the local rename last.
+      const used = this.targetsOf(group);
       for (const [name, b] of this.o.targets) {
         const remoteArea = this.o.remoteAreas?.[name]?.[area];
-        if (!remoteArea || b.kind === "local") continue;
+        if (!remoteArea || b.kind === "local" || !used.has(name)) continue;
         const r = await b.moveGroup(group, remoteArea);
         if (r) done.push({ where: name, ...r, undo: () => b.moveGroup(group, remoteArea, true) });
       }
@@ -224,6 +226,38 @@ export class JobManager {
       moves: done.map(({ where, from, to: t }) => ({ where, from, to: t })),
       files: to ? listFiles(to) : [],
     };
+  }
+
+  /** Keeps the job's status in its local directory (`job.json`): what ran where, also after a restart. */
+  private record(e: Entry): void {
+    try {
+      writeFileSync(
+        join(e.job.localDir, JOB_FILES.record),
+        JSON.stringify({ ...e.status, argv: e.job.spec.argv }, null, 1),
+      );
+    } catch (err) {
+      this.o.log.warn(`job ${e.job.id}: cannot write its record: ${toHutchError(err).message}`);
+    }
+  }
+
+  /** Targets a group's jobs ran on: this manager's jobs and the `job.json` records under the group's directory. */
+  private targetsOf(group: string): Set<string> {
+    const used = new Set<string>();
+    for (const e of this.jobs.values()) if (e.job.spec.group === group) used.add(e.target);
+    const dir = join(this.dir, group);
+    if (existsSync(dir)) {
+      for (const d of readdirSync(dir, { withFileTypes: true })) {
+        const f = join(dir, d.name, JOB_FILES.record);
+        if (!d.isDirectory() || !existsSync(f)) continue;
+        try {
+          const t = (JSON.parse(readFileSync(f, "utf8")) as { target?: unknown }).target;
+          if (typeof t === "string") used.add(t);
+        } catch {
+          // An unreadable record names no target; the local move still happens.
+        }
+      }
+    }
+    return used;
   }
 
   private update(e: Entry, patch: Partial<JobStatus>): void {
@@ -267,6 +301,7 @@ export class JobManager {
       this.o.log.error(`job ${e.job.id}: publishing its result failed: ${toHutchError(err).message}`);
     }
     this.o.onUpdate?.(e.status);
+    this.record(e);
     for (const w of e.waiters.splice(0)) w(e.status);
   }
 

@@ -8,6 +8,8 @@ export const JOB_FILES = {
   stdout: "stdout.txt",
   stderr: "stderr.txt",
   exitCode: "exit-code",
+  /** The job's status as Hutch knows it, in its local directory. */
+  record: "job.json",
 } as const;
 
 /** Exit code of the script when it cannot enter its directory. */
