@@ -12,17 +12,19 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { makeLogger } from "../src/core/index.js";
+import { makeLogger, type Event } from "../src/core/index.js";
 import {
   JobManager,
   LocalBackend,
   SlurmBackend,
   SshOptionsSchema,
   isFinal,
+  jobsComponent,
   type JobBackend,
   type JobStatus,
 } from "../src/jobs/index.js";
 import { ECHO_ARGV, nastyArgs } from "./helpers/sshd.js";
+import { hostStage } from "./helpers/analysis-context.js";
 
 let dir: string;
 let m: JobManager | undefined;
@@ -180,5 +182,53 @@ describe("local jobs", () => {
     await jm.cancel(busy.id);
     expect(isFinal(jm.get(busy.id)!.state)).toBe(true);
     expect((await jm.move("other", "archive")).moves[0]!.to).toBe(join(dir, "archive", "other"));
+  });
+});
+
+describe("jobs component", () => {
+  it("job states and results become documents of the run; a timed-out job publishes its base and raises an alarm", async () => {
+    const h = await hostStage(jobsComponent, { dir: join(dir, "c"), pollMs: 50 });
+    const docs: Event[] = [];
+    const untap = h.bus.tap("test/", ({ doc }) => doc.kind === "event" && docs.push(doc));
+    try {
+      await h.configure();
+      await h.start();
+      const fields = {
+        cell: { dtype: "int32", shape: [] },
+        status: { dtype: "string", shape: [] },
+        gain: { dtype: "float64", shape: [] },
+        counts: { dtype: "float64", shape: [3] },
+      };
+      const ok = (await h.action("submit", {
+        label: "point 4",
+        argv: [
+          "sh",
+          "-c",
+          `echo '{"cell": 99, "status": "ok", "gain": 1.02e7, "counts": [1, null, 3]}' > r.json`,
+        ],
+        publish: { stream: "gains", file: "r.json", fields, base: { cell: 4 } },
+      })) as JobStatus;
+      const slow = (await h.action("submit", {
+        label: "point 5",
+        argv: ["sleep", "30"],
+        timeLimitMs: 200,
+        publish: { stream: "gains", file: "r.json", fields, base: { cell: 5 } },
+      })) as JobStatus;
+      await h.action("wait", { id: ok.id, timeoutMs: 10_000 });
+      await h.action("wait", { id: slow.id, timeoutMs: 10_000 });
+      await h.stop();
+      const gains = docs.filter((d) => d.stream === "gains");
+      expect(gains.map((g) => [g.data.cell, g.data.status, g.data.gain])).toEqual([
+        [4, "ok", 1.02e7],
+        [5, "job timeout", NaN],
+      ]);
+      expect(Array.from((gains[0]!.data.counts as { data: Float64Array }).data)).toEqual([1, NaN, 3]);
+      const rows = docs.filter((d) => d.stream === "jobs" && d.data.id === slow.id).map((d) => d.data.state);
+      expect(rows).toEqual(["queued", "running", "timeout"]);
+      expect(h.alarms.map((a) => a.id)).toEqual([`job-timeout:${slow.id}`]);
+    } finally {
+      untap();
+      await h.close();
+    }
   });
 });

@@ -104,6 +104,8 @@ export const jobsComponent = defineComponent<JobsParams>({
     };
     const onFinal = async (s: JobStatus, job: JobRecord) => {
       if (s.state !== "completed") ctx.log.warn(`job ${s.id} (${s.label}) ${s.state}: ${s.message ?? ""}`);
+      if (s.state === "timeout")
+        ctx.alarm(`job-timeout:${s.id}`, "warning", `job ${s.label}: ${s.message ?? "timeout"}`);
       const pub = job.spec.publish;
       if (!pub || !streams) return;
       const file = s.results.find((r) => r.endsWith(`/${pub.file}`));
