@@ -1,5 +1,5 @@
 // Bench: CPU used by ROI sums at 30 Hz with 4 ROIs on 512 x 1024 float32 frames, worker threads vs the inline stage.
-// Frames come from the beamline simulator's synthesis (made beforehand), in shared memory as the source publishes them.
+// Frames come from the beamline simulator's synthesis (made beforehand), published as the beamline source does.
 import { roiNode, roiWorkerNode } from "../src/analysis/index.js";
 import type { ComponentDef } from "../src/component/index.js";
 import { StreamFactory, nd, nowSec, roiMask, seededRng, type Roi } from "../src/core/index.js";
@@ -49,12 +49,7 @@ const synth = new DetectorSynth(
   SimDetectorSchema.parse({ name: "mpccd1", width: W, height: H }),
   seededRng(1),
 );
-// In shared memory, as the beamline source's receive worker hands them over.
-const frames = Array.from({ length: 30 }, (_, k) => {
-  const f = new Float32Array(new SharedArrayBuffer(W * H * 4));
-  f.set(synth.frame(0.5, (k % 10) / 2 - 1).frame);
-  return f;
-});
+const frames = Array.from({ length: 30 }, (_, k) => synth.frame(0.5, (k % 10) / 2 - 1).frame);
 
 async function trial(def: ComponentDef<never> | undefined, params: Record<string, unknown>): Promise<Trial> {
   const bus = new InprocBus("bench");

@@ -345,9 +345,9 @@ class RoiWorkerStage {
 /**
  * `roi-sum` with the sums computed in worker threads: per-event sums of named rectangle/polygon ROIs of an image
  * field after gain (optionally times a per-event `gainField`) and threshold, with carried scalars and cuts,
- * published as pages in input order. Frames reach the workers in shared memory: a frame already in a
- * SharedArrayBuffer as it is, any other copied once into a reused staging buffer. Action `set-roi` as for
- * `roi-sum` (the dashboard's ROI drawing uses it).
+ * published as pages in input order. A frame is copied once into a staging buffer that moves to a worker and
+ * back (a frame already in a SharedArrayBuffer is shared as it is). Action `set-roi` as for `roi-sum` (the
+ * dashboard's ROI drawing uses it).
  * @example { type: roi-sum-worker, params: { input: mpccd1, image: frame, gainField: gain, threshold: 273.97,
  *   workers: 1, carry: [tag, i0, beam_status, delay], rois: [{ name: roi1, kind: rect, x0: 300, y0: 100, x1: 700, y1: 400 }] } }
  */

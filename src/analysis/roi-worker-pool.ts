@@ -21,10 +21,14 @@ export interface RoiWorkerJob {
   readonly threshold: number | undefined;
 }
 
-/** A worker's answer: sums `[roi k][frame f]` at `k * frames + f`, or the error that stopped it. */
-export type RoiWorkerReply =
+/**
+ * A worker's answer: sums `[roi k][frame f]` at `k * frames + f`, or the error that stopped it; `staging` is the
+ * job's staging buffer, moved back for the next job.
+ */
+export type RoiWorkerReply = (
   | { readonly id: number; readonly sums: Float64Array; readonly busyMs: number }
-  | { readonly id: number; readonly error: string; readonly busyMs: number };
+  | { readonly id: number; readonly error: string; readonly busyMs: number }
+) & { readonly staging?: ArrayBuffer };
 
 /**
  * The compiled worker script: beside this module in dist/, or under dist/ when running from src/ (vitest,
@@ -50,8 +54,8 @@ interface Slot {
 
 /**
  * Worker threads that sum ROIs, each job to the worker with the fewest in flight. Frames in a SharedArrayBuffer
- * are shared as they are; others are copied once into a staging buffer of shared memory that the pool reuses
- * once the job is answered (so no frame-sized allocation per job). A worker that dies fails its jobs and every
+ * are shared as they are; others are copied once into a staging buffer that moves to the worker and back with
+ * the answer, then serves the next job (so no frame-sized allocation per job). A worker that dies fails its jobs and every
  * later one with HUTCH_ERR_INTERNAL (`failed` says why). `close()` terminates the workers.
  * @example
  * const pool = new RoiWorkerPool(2);
@@ -69,8 +73,8 @@ export class RoiWorkerPool {
   private inFlightNow = 0;
   private spaceWaiters: (() => void)[] = [];
   private closing = false;
-  /** Staging buffers for frames that are not in shared memory, free for the next job. */
-  private readonly free: SharedArrayBuffer[] = [];
+  /** Staging buffers back from the workers, free for the next job (at most one per job in flight). */
+  private readonly free: ArrayBuffer[] = [];
 
   constructor(
     readonly size: number,
@@ -111,41 +115,38 @@ export class RoiWorkerPool {
     const slot = this.slots.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.next++;
     let data = job.data;
-    let staging: SharedArrayBuffer | undefined;
+    const transfer: ArrayBuffer[] = [];
     if (!(data.buffer instanceof SharedArrayBuffer)) {
-      // One copy into warm, reused shared memory (no fresh 2 MiB per frame for the allocator and the GC).
-      staging = this.staging(data.byteLength);
-      const copy = new (data.constructor as new (b: SharedArrayBuffer, o: number, n: number) => PixelArray)(
+      // One copy into a staging buffer that goes to the worker and comes back with the answer (moved both
+      // ways, reused: no frame-sized allocation per job).
+      const staging = this.staging(data.byteLength);
+      const copy = new (data.constructor as new (b: ArrayBuffer, o: number, n: number) => PixelArray)(
         staging,
         0,
         data.length,
       );
       copy.set(data as never);
       data = copy;
+      transfer.push(staging);
       this.copiedFrames += job.frames;
     }
     this.inFlightNow++;
     return new Promise<Float64Array>((resolve, reject) => {
-      const release = () => {
-        if (staging) this.free.push(staging);
-      };
-      slot.pending.set(id, {
-        resolve: (r) => (release(), resolve(r)),
-        reject: (e) => (release(), reject(e)),
-      });
-      slot.worker.postMessage({ ...job, id, data } satisfies RoiWorkerJob);
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.postMessage({ ...job, id, data } satisfies RoiWorkerJob, transfer);
     });
   }
 
-  /** A staging buffer of at least `bytes` (reused once its job is answered). */
-  private staging(bytes: number): SharedArrayBuffer {
+  /** A staging buffer of at least `bytes` (one that came back with an answer, or a new one). */
+  private staging(bytes: number): ArrayBuffer {
     const i = this.free.findIndex((b) => b.byteLength >= bytes);
     if (i >= 0) return this.free.splice(i, 1)[0]!;
-    return new SharedArrayBuffer(bytes);
+    return new ArrayBuffer(bytes);
   }
 
   private reply(slot: Slot, m: RoiWorkerReply | { ready: true }): void {
     if ("ready" in m) return;
+    if (m.staging) this.free.push(m.staging);
     const p = slot.pending.get(m.id);
     if (!p) return;
     slot.pending.delete(m.id);

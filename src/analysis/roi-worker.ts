@@ -1,4 +1,4 @@
-// Worker-thread entry of the roi-sum-worker stage: ROI sums of frames in shared memory, off the event loop.
+// Worker-thread entry of the roi-sum-worker stage: ROI sums of frames (staged or shared), off the event loop.
 import { parentPort } from "node:worker_threads";
 import { roiSum, type RoiMask } from "../core/index.js";
 import type { RoiWorkerJob, RoiWorkerReply } from "./roi-worker-pool.js";
@@ -28,6 +28,12 @@ port.on("message", (job: RoiWorkerJob) => {
     transfer = [sums.buffer];
   } catch (err) {
     reply = { id: job.id, error: (err as Error).message, busyMs: performance.now() - t0 };
+  }
+  // A staging buffer (moved here with the job) goes back for the next job; shared memory stays where it is.
+  const buf = job.data.buffer;
+  if (!(buf instanceof SharedArrayBuffer)) {
+    reply = { ...reply, staging: buf as ArrayBuffer };
+    transfer.push(buf as ArrayBuffer);
   }
   port.postMessage(reply, transfer);
 });

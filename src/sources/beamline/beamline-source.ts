@@ -23,8 +23,8 @@ export interface BeamlineSourceStatus {
 }
 
 /**
- * Receives one message per tag (ZeroMQ PULL bound at `listen`, in a worker thread that decodes the message and
- * puts the frames in shared memory, so analysis workers read them without a copy) and, during runs, publishes the point detectors
+ * Receives one message per tag (ZeroMQ PULL bound at `listen`, in a worker thread that decodes each message and
+ * moves it, frames uncopied, to the main thread) and, during runs, publishes the point detectors
  * on `pointStream` (with `<detector>_ok` flags) and each area detector's frame on its own stream (with gain and,
  * by default, the tag, point detectors and delay). A detector left out of the stream or failing mid-run raises
  * an alarm naming it and reads `<detector>_ok = 0`; every other detector goes on. A silent beamline raises an

@@ -1,4 +1,4 @@
-// Worker-thread entry of the beamline source: receives tags over ZeroMQ, decodes them and moves frames to shared memory.
+// Worker-thread entry of the beamline source: receives tags over ZeroMQ, decodes them, moves them to the main thread.
 import { parentPort, workerData } from "node:worker_threads";
 import { Pull } from "zeromq";
 import type { TagMessage } from "./tag-message.js";
@@ -24,16 +24,24 @@ port.on("message", (m: ToReceiver) => {
   }
 });
 
-/** The message with each frame copied once into fresh shared memory (analysis workers then read it in place). */
-function share(msg: TagMessage): TagMessage {
+/**
+ * The frames' memory, moved (not copied) to the main thread: a received ZeroMQ frame owns its ArrayBuffer, so it
+ * is transferred as it is; a frame that shares one (small or misaligned messages) is copied into its own first.
+ */
+function movable(msg: TagMessage): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
   for (const d of msg.detectors) {
     const f = d.frame;
     if (!f) continue;
-    const data = new Float32Array(new SharedArrayBuffer(f.data.length * 4));
-    data.set(f.data as Float32Array);
-    d.frame = { dtype: f.dtype, shape: f.shape, data };
+    let data = f.data as Float32Array;
+    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (!own || data.buffer instanceof SharedArrayBuffer || out.includes(data.buffer as ArrayBuffer)) {
+      data = data.slice();
+      d.frame = { dtype: f.dtype, shape: f.shape, data };
+    }
+    out.push(data.buffer as ArrayBuffer);
   }
-  return msg;
+  return out;
 }
 
 try {
@@ -58,9 +66,10 @@ while (!pull.closed) {
     break;
   }
   try {
-    const msg = share(decodeTagMessage(frames));
+    const msg = decodeTagMessage(frames);
+    const transfer = movable(msg);
     credits--;
-    post({ type: "tag", msg });
+    port.postMessage({ type: "tag", msg } satisfies FromReceiver, transfer);
   } catch (err) {
     post({ type: "invalid", message: (err as Error).message });
   }

@@ -6,8 +6,8 @@ import { DetectorHealth, type Reading } from "./detector-health.js";
 import type { TagMessage } from "./tag-message.js";
 
 /**
- * Publishes the tags of one run. Frames come in shared memory from the receive worker and are published as
- * they are (never copied here, never written to). Missing point detectors read NaN and raise an alarm;
+ * Publishes the tags of one run. Frames come from the receive worker (their memory moved, not copied) and
+ * are published as they are (never written to). Missing point detectors read NaN and raise an alarm;
  * detectors are tracked by `DetectorHealth`.
  */
 export class TagPublisher {
@@ -101,7 +101,6 @@ export class TagPublisher {
       out.push([
         this.frames.get(d.name)!,
         {
-          // Shared memory from the receive worker: ROI workers read it in place; documents are immutable.
           frame: nd(f.data as Float32Array, [1, spec.height, spec.width]),
           gain: nd(Float64Array.of(d.gain)),
           ...(this.p.carry ? scalars : {}),

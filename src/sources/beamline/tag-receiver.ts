@@ -46,9 +46,10 @@ function workerScript(): URL {
 }
 
 /**
- * Binds a PULL socket in a worker thread, which decodes each tag message and copies its frames once into fresh
- * shared memory; the main thread gets the decoded tags (frames shared, not copied) and hands them to
- * `handlers.tag` one at a time. At most `inFlight` tags wait for the main thread: past that the worker stops
+ * Binds a PULL socket in a worker thread, which decodes each tag message and moves it to the main thread with
+ * its frames' memory transferred, not copied (a received frame owns its buffer); the main thread hands the
+ * tags to `handlers.tag` one at a time. Frames are ordinary ArrayBuffers, so V8 accounts for them and collects
+ * them promptly (shared memory is not accounted: 60 frames a second of it piled up to gigabytes). At most `inFlight` tags wait for the main thread: past that the worker stops
  * reading and ZeroMQ's queue (`receiveHighWaterMark`) fills, so a slow main thread makes the sender drop
  * (counted there), never this process grow.
  * @example const rx = await TagReceiver.open({ listen: "tcp://127.0.0.1:5580", receiveHighWaterMark: 64, inFlight: 8 }, handlers);
