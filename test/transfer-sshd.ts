@@ -35,6 +35,11 @@ function children(pid: number): number[] {
   }
 }
 
+/** Every descendant of `pid` (the sshd's session processes and theirs), deepest first. */
+function descendants(pid: number): number[] {
+  return children(pid).flatMap((c) => [...descendants(c), c]);
+}
+
 /** Starts sshd in the foreground on a free loopback port; resolves once it accepts connections. */
 export async function startSshd(): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), "hutch-sshd-"));
@@ -58,6 +63,7 @@ export async function startSshd(): Promise<TestSshd> {
       "PermitRootLogin prohibit-password",
       "UsePAM no",
       "StrictModes no",
+      "Subsystem sftp internal-sftp",
       "LogLevel ERROR",
       "",
     ].join("\n"),
@@ -88,12 +94,12 @@ export async function startSshd(): Promise<TestSshd> {
     knownHostsFile: join(dir, "known_hosts"),
     dir,
     cutConnections() {
-      const kids = children(proc.pid!);
+      const kids = descendants(proc.pid!);
       for (const k of kids) process.kill(k, "SIGKILL");
       return kids.length;
     },
     async close() {
-      for (const k of children(proc.pid!)) process.kill(k, "SIGKILL");
+      for (const k of descendants(proc.pid!)) process.kill(k, "SIGKILL");
       if (proc.exitCode === null) {
         const done = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGTERM");

@@ -6,3 +6,5 @@ export * from "./transfer-queue.js";
 export * from "./transferer.js";
 export * from "./run-sources.js";
 export * from "./transfer-component.js";
+export * from "./remote-scripts.js";
+export * from "./sftp-remote.js";

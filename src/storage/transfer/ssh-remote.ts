@@ -2,16 +2,11 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, posix } from "node:path";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ErrorCode, HutchError } from "../../core/index.js";
-import {
-  modeString,
-  shellQuote,
-  type RemoteProbe,
-  type RemoteStore,
-  type SealResult,
-} from "./remote-store.js";
+import { shellQuote, type RemoteProbe, type RemoteStore, type SealResult } from "./remote-store.js";
+import { parseProbe, parseSeal, probeScript, sealScript } from "./remote-scripts.js";
 
 /** Where and how to reach the remote host. */
 export interface SshRemoteOptions {
@@ -115,19 +110,7 @@ export class SshRemote implements RemoteStore {
   }
 
   async probe(finalPath: string, partPath: string): Promise<RemoteProbe> {
-    const q = shellQuote;
-    const out = await this.run(
-      "probe",
-      `mkdir -p -- ${q(posix.dirname(finalPath))} && for f in ${q(finalPath)} ${q(partPath)}; do stat -c %s -- "$f" 2>/dev/null || echo -; done`,
-    );
-    const [f, p] = out.trim().split("\n");
-    const num = (s: string | undefined) => (s && /^\d+$/.test(s) ? Number(s) : undefined);
-    const finalBytes = num(f);
-    const partBytes = num(p);
-    return {
-      ...(finalBytes !== undefined ? { finalBytes } : {}),
-      ...(partBytes !== undefined ? { partBytes } : {}),
-    };
+    return parseProbe(await this.run("probe", probeScript(finalPath, partPath)));
   }
 
   async append(path: string, data: Readable, signal?: AbortSignal): Promise<void> {
@@ -139,26 +122,7 @@ export class SshRemote implements RemoteStore {
     to: string,
     want: { sha256: string; group?: string; mode: number },
   ): Promise<SealResult> {
-    const q = shellQuote;
-    const script = [
-      `s=$(sha256sum -- ${q(from)} | cut -d ' ' -f 1) || exit 3`,
-      `if [ "$s" != ${q(want.sha256)} ]; then rm -f -- ${q(from)}; echo "MISMATCH $s"; exit 0; fi`,
-      from === to ? "" : `mv -f -- ${q(from)} ${q(to)} || exit 4`,
-      want.group === undefined ? "" : `chgrp -- ${q(want.group)} ${q(to)} || exit 5`,
-      `chmod -- ${modeString(want.mode)} ${q(to)} || exit 6`,
-      `echo "OK $s $(stat -c '%G %a' -- ${q(to)})"`,
-    ]
-      .filter(Boolean)
-      .join("\n");
-    const out = (await this.run("seal", script)).trim();
-    const ok = /^OK ([0-9a-f]{64}) (\S+) ([0-7]+)$/.exec(out);
-    if (ok) return { ok: true, sha256: ok[1]!, group: ok[2]!, mode: parseInt(ok[3]!, 8) };
-    const bad = /^MISMATCH ([0-9a-f]*)$/.exec(out);
-    if (bad) return { ok: false, sha256: bad[1]! };
-    throw new HutchError(
-      ErrorCode.Io,
-      `${this.description}: seal ${to}: unexpected answer '${out.slice(0, 120)}'`,
-    );
+    return parseSeal(await this.run("seal", sealScript(from, to, want)), this.description);
   }
 
   async remove(path: string): Promise<void> {

@@ -1,25 +1,38 @@
 // The `transfer` component: after each run stops, copies its files to remote storage (verified, resumable, persistent).
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
+import { homedir } from "node:os";
 import { basename, isAbsolute, join, relative } from "node:path";
 import { z } from "zod";
 import { defineComponent, type ComponentContext, type ComponentHooks } from "../../component/index.js";
-import { StreamFactory, nowSec, toHutchError, type FieldSpec } from "../../core/index.js";
+import {
+  ErrorCode,
+  HutchError,
+  StreamFactory,
+  nowSec,
+  toHutchError,
+  type FieldSpec,
+} from "../../core/index.js";
 import { sha256File } from "../run-files.js";
 import { LocalRemote } from "./local-remote.js";
 import type { RemoteStore } from "./remote-store.js";
 import { runFiles, stillBeingWritten } from "./run-sources.js";
+import { SftpRemote } from "./sftp-remote.js";
 import { SshRemote } from "./ssh-remote.js";
 import { TransferQueue, type TransferEntry } from "./transfer-queue.js";
 import { Transferer } from "./transferer.js";
 
 const SshTarget = z.strictObject({
   kind: z.literal("ssh"),
+  client: z
+    .enum(["ssh2", "openssh"])
+    .default("ssh2")
+    .describe("ssh2: the ssh2 package (SFTP); openssh: the ssh binary (multiplexed; supports jump)"),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1),
   identityFile: z.string().min(1).describe("private key without passphrase"),
-  knownHostsFile: z.string().optional(),
+  knownHostsFile: z.string().optional().describe("default ~/.ssh/known_hosts"),
   strictHostKeyChecking: z.enum(["yes", "accept-new"]).default("yes"),
   jump: z.string().optional().describe("ProxyJump host, e.g. user@relay:22"),
   directory: z.string().regex(/^\//, "an absolute directory on the remote host"),
@@ -72,13 +85,26 @@ const JOB_FIELDS = {
 function remoteFor(p: TransferParams): RemoteStore {
   const t = p.target;
   if (t.kind === "local") return new LocalRemote();
+  const knownHostsFile = t.knownHostsFile ?? join(homedir(), ".ssh", "known_hosts");
+  if (t.client === "ssh2") {
+    if (t.jump) {
+      throw new HutchError(ErrorCode.Config, "target.jump needs target.client: openssh (ProxyJump)");
+    }
+    return new SftpRemote({
+      host: t.host,
+      port: t.port,
+      user: t.user,
+      identityFile: t.identityFile,
+      knownHostsFile,
+    });
+  }
   return new SshRemote({
     host: t.host,
     port: t.port,
     user: t.user,
     identityFile: t.identityFile,
     strictHostKeyChecking: t.strictHostKeyChecking,
-    ...(t.knownHostsFile ? { knownHostsFile: t.knownHostsFile } : {}),
+    knownHostsFile,
     ...(t.jump ? { jump: t.jump } : {}),
   });
 }
