@@ -14,13 +14,13 @@ const points = Array.from({ length: POINTS }, (_, i) =>
   simulatePmtPulses(0.9e7 + (0.25e7 * i) / POINTS, EVENTS, 1000 + i),
 );
 
-function bestOf<T>(rounds: number, fn: () => T): { seconds: number; out: T[] } {
+function bestOf<T>(rounds: number, fn: (p: (typeof points)[number]) => T): { seconds: number; out: T[] } {
   let best = Infinity;
   let out: T[] = [];
   for (let r = 0; r < rounds; r++) {
     const t0 = process.hrtime.bigint();
     const o: T[] = [];
-    for (const p of points) o.push(fn.call(null, p as never));
+    for (const p of points) o.push(fn(p));
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     if (s < best) {
       best = s;

@@ -242,6 +242,12 @@ export class ComponentHost {
       return out;
     } catch (err) {
       const e = toHutchError(err, ErrorCode.ComponentFailed);
+      if (hook === "configure" && (e.code === ErrorCode.Config || e.code === ErrorCode.Validation)) {
+        // A configuration the component refuses changes nothing: it keeps its state.
+        throw new HutchError(e.code, `'${this.opts.name}' refused the configuration: ${e.message}`, {
+          cause: err,
+        });
+      }
       this.state = "ERROR";
       this.lastError = `${hook} failed: ${e.message}`;
       this.beat();

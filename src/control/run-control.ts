@@ -25,6 +25,7 @@ import { RunCatalog } from "./catalog.js";
 import { DEFAULT_CALL_TIMEOUT_MS, progressOf } from "./progress.js";
 import { hookInOrder, stopRoles } from "./phases.js";
 import { pumpReplay } from "./replay.js";
+import { registerCore, unregisterCore } from "./plans/core-registry.js";
 import { existsSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { asReplay, readRunFile, runFileSummary } from "../storage/index.js";
@@ -96,6 +97,7 @@ export class RunControl implements OperatorApi {
       this.now,
     );
     this.catalog = new RunCatalog(opts.dataDir);
+    registerCore(opts.bus, this); // plans hosted by components of this process find their core
     this.watchdogs = new Watchdogs(opts.watchdogs ?? [], this.now, (reason, action) =>
       this.fault(reason, action),
     );
@@ -268,7 +270,8 @@ export class RunControl implements OperatorApi {
     delete given.reason;
     if (Object.keys(given).length) this.runConfig = given;
     const overrides = (this.runConfig.components ?? {}) as Record<string, Record<string, unknown>>;
-    await Promise.all(
+    // Every configure hook is awaited before a failure is reported, so none finishes after the next command.
+    const results = await Promise.allSettled(
       this.live().map(async (c) => {
         await c.request(
           { t: "hook", hook: "configure", config: overrides[c.name] ?? {} },
@@ -276,7 +279,9 @@ export class RunControl implements OperatorApi {
         );
         say(`${c.name}: READY`);
       }),
-    ).catch((err) => this.failTransition("prepare", err));
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) this.failTransition("prepare", failed.reason);
     this.coreState = "READY";
     this.reason = undefined;
     return { state: this.state };
@@ -599,6 +604,7 @@ export class RunControl implements OperatorApi {
       await this.drain(this.command("abort", { reason: "core shut down" }, { timeoutMs: 15_000 }));
     clearInterval(this.timer);
     this.untap();
+    unregisterCore(this.opts.bus, this);
   }
 }
 
