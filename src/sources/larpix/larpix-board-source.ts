@@ -1,5 +1,5 @@
 // The `larpix-board` component: LArPix data boards -> `packets` and `messages` streams, configuration, routines.
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ZodType } from "zod";
 import { defineComponent, type ComponentContext, type ComponentHooks } from "../../component/index.js";
@@ -44,8 +44,21 @@ interface RunStreams {
   readonly extra: Map<string, StreamFactory>;
 }
 
+/** Relative file paths in params resolve against the instrument file's folder, not the working directory. */
+function anchored(p: LarpixBoardParams, dir: string): LarpixBoardParams {
+  const at = (f: string) => (isAbsolute(f) ? f : resolve(dir, f));
+  return {
+    ...p,
+    ...(p.pixelLayout ? { pixelLayout: at(p.pixelLayout) } : {}),
+    ...(p.boardFile ? { boardFile: at(p.boardFile) } : {}),
+    ...(p.routineModules
+      ? { routineModules: p.routineModules.map((m) => (m.startsWith(".") ? at(m) : m)) }
+      : {}),
+  };
+}
+
 async function createHooks(params: LarpixBoardParams, ctx: ComponentContext): Promise<ComponentHooks> {
-  let p = params;
+  let p = anchored(params, ctx.configDir);
   const registry = builtinRoutines();
   await loadRoutineModules(registry, p.routineModules);
   const chipKeys = () => chipsOf(p).map((c) => (typeof c === "string" ? c : c.key));
@@ -123,7 +136,7 @@ async function createHooks(params: LarpixBoardParams, ctx: ComponentContext): Pr
 
   return {
     async configure(config) {
-      const next = LarpixBoardParamsSchema.parse(config);
+      const next = anchored(LarpixBoardParamsSchema.parse(config), ctx.configDir);
       if (
         JSON.stringify(next.boards) !== JSON.stringify(p.boards) ||
         next.requestTimeoutMs !== p.requestTimeoutMs
