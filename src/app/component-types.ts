@@ -10,6 +10,7 @@ import { BEAMLINE_COMPONENTS } from "../sim/index.js";
 import { jobsComponent } from "../jobs/index.js";
 import { pmtSimComponent } from "../sim/index.js";
 import { pmtScanComponent } from "../control/index.js";
+import { areaDetectorSimComponent } from "../sim/index.js";
 
 const ALL = [
   demoSource,
@@ -26,6 +27,7 @@ const ALL = [
   jobsComponent,
   pmtSimComponent,
   pmtScanComponent,
+  areaDetectorSimComponent,
 ];
 
 /** Every component type known to this build, by type name. */

@@ -4,3 +4,4 @@ export * from "./frame-synth.js";
 export * from "./trigger-generator.js";
 export * from "./area-detector-sim.js";
 export * from "./run-area-detector-sim.js";
+export * from "./sim-component.js";
