@@ -15,3 +15,4 @@ export * from "./replay-run.js";
 export * from "./layouts/larpix-v1.js";
 export * from "./hdf5-writer-options.js";
 export * from "./transfer/index.js";
+export * from "./layouts/chec-ssdaq.js";
