@@ -8,7 +8,7 @@ import { componentTypes } from "../src/app/component-types.js";
 import { loadInstrument } from "../src/app/config.js";
 import { startInstrument, type Instance } from "../src/app/instance.js";
 import { connect, resultOf, type OperatorClient } from "../src/control/index.js";
-import type { Document } from "../src/core/index.js";
+import { streamOf, type Document } from "../src/core/index.js";
 import { until } from "./helpers/instrument.js";
 import { freePort, freeTcpAddress, freeUdpPort } from "./helpers/ports.js";
 
@@ -92,7 +92,7 @@ describe("the demo instrument", () => {
     for (let round = 1; round <= 2; round++) {
       docs.length = 0;
       await resultOf(op.command("start"));
-      const seen = () => new Set(docs.map((d) => (d.kind === "run-stop" ? "" : d.stream)));
+      const seen = () => new Set(docs.filter((d) => d.kind !== "run-stop").map(streamOf));
       await until(
         () => STREAMS.every((s) => seen().has(s)),
         `events on every stream (round ${round})`,
