@@ -51,6 +51,7 @@ describe("beamline commands", () => {
     await pull.bind("tcp://127.0.0.1:0");
     closers.push(() => pull.close());
     const got: TagMessage[] = [];
+    pull.receiveTimeout = 15_000; // never hang: a missing tag fails the test
     const reading = (async () => {
       while (got.length < 12) got.push(decodeTagMessage(await pull.receive()));
     })();

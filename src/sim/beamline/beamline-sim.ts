@@ -55,7 +55,8 @@ export class BeamlineSim {
   /** Validates the options and connects to the source (which may come up later: tags queue, then drop). */
   static async open(input: BeamlineSimInput): Promise<BeamlineSim> {
     const opts = BeamlineSimOptionsSchema.parse(input);
-    const push = new Push({ linger: 0, sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0 });
+    // linger: tags still queued at close (the last ones of a `--tags N` run) get 1 s to leave.
+    const push = new Push({ linger: 1000, sendHighWaterMark: opts.sendHighWaterMark, sendTimeout: 0 });
     try {
       push.connect(opts.to);
     } catch (cause) {
