@@ -139,11 +139,28 @@ export const ScanGridPanel = z.strictObject({
   /** Edges of the cell histograms, as [low, high]. */
   histRange: Range.optional(),
   reference: z.strictObject({ stream: Name }).optional(),
+  /** An array field of the same events with the fitted counts per bin (e.g. `curve`), drawn over the cell histogram. */
+  fit: z.strictObject({ field: z.string() }).optional(),
   healthy: Range,
   /** Cell labels in order (index = `cell`), laid out row by row over `columns`. */
   cells: z.array(z.string()).min(1),
   columns: z.number().int().min(1).max(100),
   units: z.string().optional(),
+});
+/**
+ * The newest rows of a stream as a table, newest first. Each event (or each event of a page) is a row of its
+ * scalar `fields`; an event whose fields are 1-D arrays (e.g. `larpix-monitor`'s last packets) is a whole table,
+ * one row per element, the first `count` of them when that field is given.
+ */
+export const TablePanel = z.strictObject({
+  type: z.literal("table"),
+  ...Common,
+  stream: Name,
+  fields: z.array(z.string()).min(1, "a table panel needs at least one field"),
+  /** Rows shown (the newest). */
+  rows: z.number().int().min(1).max(1000).default(100),
+  /** A scalar field of array events: how many leading elements are rows (the rest is padding). */
+  count: z.string().optional(),
 });
 /** Log lines with a level filter. */
 export const LogPanel = z.strictObject({
@@ -169,6 +186,7 @@ export const PanelSchema = z.discriminatedUnion("type", [
   ScatterPanel,
   ProfilePanel,
   ScanGridPanel,
+  TablePanel,
   LogPanel,
   AlarmsPanel,
   JobsPanel,
@@ -197,6 +215,7 @@ const DEFAULT_SPAN: Record<PanelType, number> = {
   scatter: 6,
   profile: 6,
   "scan-grid": 6,
+  table: 6,
   logs: 8,
   alarms: 4,
   jobs: 6,
@@ -228,6 +247,8 @@ const DEFAULT_TITLE = (p: PanelInput): string => {
       return `${p.stream}: ${p.y} vs ${p.x}`;
     case "scan-grid":
       return `${p.stream}: ${p.value}`;
+    case "table":
+      return `${p.stream}: last ${p.rows}`;
     case "logs":
       return "Log";
     case "alarms":
@@ -287,6 +308,7 @@ export function panelStreams(p: PanelSpec): string[] {
     case "camera-map":
     case "scatter":
     case "profile":
+    case "table":
     case "jobs":
       return [p.stream];
     default:

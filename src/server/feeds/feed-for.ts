@@ -12,6 +12,7 @@ import { RateFeed } from "./rate-feed.js";
 import { ScanFeed } from "./scan-feed.js";
 import { ScatterFeed } from "./scatter-feed.js";
 import { SeriesFeed } from "./series-feed.js";
+import { TableFeed } from "./table-feed.js";
 
 /** Panels drawn from the status and alarms frames only have no feed of their own. */
 class NoFeed extends BaseFeed {
@@ -53,6 +54,8 @@ function main(panel: PanelSpec): Feed {
       return new ProfileFeed(panel);
     case "scan-grid":
       return new ScanFeed(panel);
+    case "table":
+      return new TableFeed(panel);
     case "logs":
       return new LogFeed(panel);
     case "jobs":

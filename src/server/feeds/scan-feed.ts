@@ -10,6 +10,8 @@ export interface CellDetail {
   readonly value: number;
   readonly counts?: Float64Array;
   readonly reference?: Float64Array;
+  /** The fitted counts per bin (the panel's `fit.field`), drawn over `counts`. */
+  readonly fit?: Float64Array;
   readonly range?: readonly [number, number];
 }
 
@@ -23,6 +25,7 @@ export class ScanFeed extends BaseFeed {
   private readonly values: Float64Array;
   private readonly hists = new Map<number, Float64Array>();
   private readonly refs = new Map<number, Float64Array>();
+  private readonly fits = new Map<number, Float64Array>();
 
   constructor(private readonly panel: PanelOf<"scan-grid">) {
     super(panel.id);
@@ -33,6 +36,7 @@ export class ScanFeed extends BaseFeed {
   onRunStart(): void {
     this.values.fill(NaN);
     this.hists.clear();
+    this.fits.clear();
     this.touch();
   }
 
@@ -47,6 +51,11 @@ export class ScanFeed extends BaseFeed {
         ? eventArray(doc, this.panel.hist, doc.kind === "event" ? undefined : i)
         : undefined;
       if (h) (isRef ? this.refs : this.hists).set(cell, Float64Array.from(h.data as ArrayLike<number>));
+      const f =
+        this.panel.fit && !isRef
+          ? eventArray(doc, this.panel.fit.field, doc.kind === "event" ? undefined : i)
+          : undefined;
+      if (f) this.fits.set(cell, Float64Array.from(f.data as ArrayLike<number>));
       if (!isRef) {
         const v = scalarAt(doc, this.panel.value, i);
         this.values[cell] = typeof v === "number" ? v : NaN;
@@ -60,12 +69,14 @@ export class ScanFeed extends BaseFeed {
     if (!Number.isInteger(i) || i < 0 || i >= this.values.length) return undefined;
     const counts = this.hists.get(i);
     const reference = this.refs.get(i);
+    const fit = this.fits.get(i);
     return {
       cell: i,
       label: this.panel.cells[i]!,
       value: this.values[i]!,
       ...(counts ? { counts } : {}),
       ...(reference ? { reference } : {}),
+      ...(fit ? { fit } : {}),
       ...(this.panel.histRange ? { range: this.panel.histRange } : {}),
     };
   }

@@ -15,6 +15,7 @@ import { RunControlPanel } from "./run-control-panel.js";
 import { ScanGridPanel } from "./scan-grid-panel.js";
 import { ScatterPanel } from "./scatter-panel.js";
 import { SeriesPanel } from "./series-panel.js";
+import { TablePanel } from "./table-panel.js";
 
 /** The stream a panel's quality flag follows by default. */
 function streamOf(p: PanelSpec): string | undefined {
@@ -85,6 +86,8 @@ export function PanelView({ panel, layout }: { panel: PanelSpec; layout: LayoutV
         return <ProfilePanel panel={panel} />;
       case "scan-grid":
         return <ScanGridPanel panel={panel} />;
+      case "table":
+        return <TablePanel panel={panel} />;
       case "logs":
         return <LogPanel panel={panel} />;
       case "alarms":

@@ -18,6 +18,7 @@ interface CellDetail {
   value: number;
   counts?: FrameNd;
   reference?: FrameNd;
+  fit?: FrameNd;
   range?: [number, number];
 }
 
@@ -50,9 +51,12 @@ function CellModal({
       }
       const n = detail.counts.data.length;
       const [lo, hi] = detail.range ?? [0, n];
-      const x = Array.from({ length: n + 1 }, (_, i) => lo + ((hi - lo) * i) / n);
-      const ext = (a: ArrayLike<number>) => [...Array.from(a), a[a.length - 1] ?? 0];
-      const steps = uPlot.paths.stepped!({ align: 1 });
+      // x runs over edges and bin centres interleaved (e0, c0, e1, ..., en): steps hold each bin's count from
+      // its left edge, and the fit curve (a line through the centres) shares the same x.
+      const x = Array.from({ length: 2 * n + 1 }, (_, k) => lo + ((hi - lo) * k) / (2 * n));
+      const steps = (a: ArrayLike<number>) =>
+        Array.from({ length: 2 * n + 1 }, (_, k) => a[Math.min(n - 1, Math.floor(k / 2))] ?? 0);
+      const stepped = uPlot.paths.stepped!({ align: 1 });
       const series: uPlot.Series[] = [
         {},
         {
@@ -60,21 +64,31 @@ function CellModal({
           stroke: "#58a6ff",
           fill: "rgba(88,166,255,0.22)",
           width: 1.25,
-          paths: steps,
+          paths: stepped,
           points: { show: false },
         },
       ];
-      const data: (number | null)[][] = [x, ext(detail.counts.data)];
+      const data: (number | null)[][] = [x, steps(detail.counts.data)];
       if (detail.reference && detail.reference.data.length === n) {
         series.push({
           label: "reference",
           stroke: "#d29922",
           width: 1.5,
           dash: [5, 4],
-          paths: steps,
+          paths: stepped,
           points: { show: false },
         });
-        data.push(ext(detail.reference.data));
+        data.push(steps(detail.reference.data));
+      }
+      if (detail.fit && detail.fit.data.length === n) {
+        const fit = detail.fit.data;
+        series.push({ label: "fit", stroke: "#f85149", width: 2, spanGaps: true, points: { show: false } });
+        data.push(
+          x.map((_, k) => {
+            const v = k % 2 === 1 ? Number(fit[(k - 1) / 2]) : NaN;
+            return Number.isFinite(v) ? v : null;
+          }),
+        );
       }
       host = new PlotHost(ref.current, 300, true);
       host.update(
