@@ -93,9 +93,8 @@ describe("CHEC SSDAQ file flavour", () => {
     const files = stopped.files ?? [];
     expect(files.length).toBe(1);
     const path = files[0]!.path;
-    // The writer does not yet call this on close (see docs/files.md): the data column gets its array type here.
-    expect(finishChecSsdaqFile(path)).toBe(true);
-    expect(finishChecSsdaqFile(path)).toBe(false); // idempotent
+    // The writer gave the data column its array type when the run's files closed (before their checksums).
+    expect(finishChecSsdaqFile(path)).toBe(false);
 
     const r = JSON.parse(await runPython(CHECK, [path])) as Record<string, unknown>;
     expect(r.class).toBe("Table");

@@ -394,6 +394,19 @@ export class Hdf5Writer {
   }
 
   private async finishRun(run: RunState): Promise<void> {
+    for (const l of run.layouts) {
+      try {
+        await l.onFilesClosed?.(run.parts);
+      } catch (err) {
+        this.o.onFailure?.(
+          new HutchError(
+            ErrorCode.Io,
+            `layout ${l.name}: finishing ${run.parts.join(", ")} failed: ${toHutchError(err).message}`,
+            { cause: err },
+          ),
+        );
+      }
+    }
     const files = await describeRunFiles(run.parts, run.counts, this.o.component);
     if (this.run === run) this.run = undefined;
     run.resolve(files);

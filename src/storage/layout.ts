@@ -55,6 +55,11 @@ export interface RunFileLayout {
   onEvent?(w: LayoutWriter, event: Event, descriptor: Descriptor): void;
   /** The run ended (called on the last part only): final attributes. */
   onRunStop?(w: LayoutWriter, stop: RunStop): void;
+  /**
+   * Every part of the run is written and closed (main thread, before sizes and checksums are taken): a place for
+   * fix-ups HDF5 cannot do while the file is open (see the chec-ssdaq layout).
+   */
+  onFilesClosed?(paths: readonly string[]): void | Promise<void>;
 }
 
 /** What the writer tells layouts about its configuration. */

@@ -135,6 +135,10 @@ export const checSsdaqLayout: LayoutFactory = (opts: LayoutOptions): RunFileLayo
     onRunStop(w) {
       w.attrs(CHEC_SSDAQ_TABLE, { NROWS: attr.int64(rows) });
     },
+    // h5wasm cannot create the array member: the closed parts get their real `data` type here.
+    onFilesClosed(paths) {
+      for (const p of paths) finishChecSsdaqFile(p);
+    },
   };
 };
 
