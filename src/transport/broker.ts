@@ -55,6 +55,8 @@ export class BusBroker {
   private readonly limiter = new RateLimiter(5, 1000);
   private readonly loops: Promise<void>[];
   private unlink: () => void = () => undefined;
+  /** Sends on the XPUB socket, one at a time: zeromq.js refuses a send while another is in flight. */
+  private sending: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly xsub: XSubscriber,
@@ -109,7 +111,7 @@ export class BusBroker {
   async sendFrames(frames: Buffer[]): Promise<void> {
     if (this.xpub.closed) throw new HutchError(ErrorCode.Closed, `broker ${this.outAddress} is closed`);
     try {
-      await this.xpub.send(frames);
+      await this.sendOut(frames);
       this.stats.local++;
     } catch (cause) {
       this.stats.errors++;
@@ -130,7 +132,7 @@ export class BusBroker {
       let frames: Buffer[];
       try {
         frames = await this.xsub.receive();
-        await this.xpub.send(frames);
+        await this.sendOut(frames);
       } catch {
         if (this.xsub.closed || this.xpub.closed) return;
         this.stats.errors++;
@@ -140,6 +142,12 @@ export class BusBroker {
       for (const f of frames) this.stats.bytes += f.byteLength;
       if (this.listeners.length > 0) await this.deliver(frames);
     }
+  }
+
+  private sendOut(frames: Buffer[]): Promise<void> {
+    const next = this.sending.then(() => this.xpub.send(frames));
+    this.sending = next.catch(() => undefined);
+    return next;
   }
 
   private async deliver(frames: Buffer[]): Promise<void> {
