@@ -89,6 +89,9 @@ describe("hutch CLI", () => {
       expect(hutch("run", "stop", "-c", t.file).stderr).toMatch(
         /cannot stop in state STOP; allowed: prepare, reset \[HUTCH_ERR_TRANSITION\]/,
       );
+      expect(hutch("call", "digitiser", "nope", "x=1", "-c", t.file).stderr).toMatch(
+        /'digitiser' has no action 'nope' \(actions: none\) \[HUTCH_ERR_UNKNOWN_ACTION\]/,
+      );
       expect(hutch("logs", "-c", t.file).stdout).toMatch(/INFO  core: run 1 ended \(success\): end of test/);
     } finally {
       up.kill("SIGTERM");

@@ -196,6 +196,41 @@ export function addOperatorCommands(program: Cli, resolve: AddressResolver): voi
     sub.close();
   });
 
+  addressOptions(
+    program
+      .command("call")
+      .description(
+        "call a component's action: hutch call sim fail-detector name=mpccd2 (progress streams, then the result)",
+      )
+      .argument("<component>", "component name")
+      .argument("<action>", "action name (hutch components --json lists them)")
+      .argument("[params...]", "key=value pairs (values parsed as JSON when they can be)")
+      .option("--params <json>", "params as one JSON object")
+      .option("--timeout <ms>", "give up after this long", (v) => Number(v))
+      .option("--json", "print the result as JSON"),
+  ).action(async (component: string, action: string, pairs: string[], o) => {
+    let params: Record<string, unknown> = {};
+    if (o.params) {
+      try {
+        params = JSON.parse(o.params as string) as Record<string, unknown>;
+      } catch {
+        throw new HutchError(ErrorCode.Validation, `--params: not valid JSON: ${o.params}`);
+      }
+    }
+    for (const kv of pairs) {
+      const m = /^([^=]+)=(.*)$/.exec(kv);
+      if (!m) throw new HutchError(ErrorCode.Validation, `'${kv}': expected key=value`);
+      params[m[1]!] = parseValue(m[2]!);
+    }
+    const data = await withClient(resolve(o), (cl) =>
+      resultOf(cl.call(component, action, params, o.timeout ? { timeoutMs: o.timeout } : {}), (p) => {
+        if (p.type === "progress" && !o.json)
+          console.log(`  ${p.message}${p.data === undefined ? "" : ` ${JSON.stringify(p.data)}`}`);
+      }),
+    );
+    console.log(o.json ? JSON.stringify(data) : JSON.stringify(data, null, 1));
+  });
+
   const runs = addressOptions(
     program.command("runs").description("the run catalog").option("--json", "JSON output"),
   );
@@ -254,6 +289,15 @@ export function parseSets(sets: string[]): Record<string, Record<string, unknown
 }
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** A command-line value: JSON when it parses (numbers, booleans, arrays), else the plain string. */
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 function summary(command: string, d: Record<string, unknown> | undefined): string {
   if (!d) return `${command}: done`;
