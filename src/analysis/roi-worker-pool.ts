@@ -1,7 +1,6 @@
 // A pool of worker threads summing ROIs of frames: shared memory goes as is, other frames are copied once and moved.
-import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerUrl } from "../component/index.js";
 import { ErrorCode, HutchError, type TypedArray } from "../core/index.js";
 
 /** Pixel arrays the workers read (64-bit integer frames arrive as float64 from InputBatch). */
@@ -29,23 +28,6 @@ export type RoiWorkerReply = (
   | { readonly id: number; readonly sums: Float64Array; readonly busyMs: number }
   | { readonly id: number; readonly error: string; readonly busyMs: number }
 ) & { readonly staging?: ArrayBuffer };
-
-/**
- * The compiled worker script: beside this module in dist/, or under dist/ when running from src/ (vitest,
- * tsx), which `npm run build` writes. Throws HUTCH_ERR_CONFIG naming the missing file.
- */
-function workerScript(): URL {
-  const sibling = new URL("./roi-worker.js", import.meta.url);
-  const path = fileURLToPath(sibling);
-  if (existsSync(path)) return sibling;
-  const i = path.lastIndexOf("/src/");
-  const inDist = i >= 0 ? `${path.slice(0, i)}/dist/${path.slice(i + 5)}` : path;
-  if (existsSync(inDist)) return pathToFileURL(inDist);
-  throw new HutchError(
-    ErrorCode.Config,
-    `ROI worker script ${inDist} is missing: run \`npm run build\` (workers load compiled code from dist/)`,
-  );
-}
 
 interface Slot {
   readonly worker: Worker;
@@ -80,7 +62,7 @@ export class RoiWorkerPool {
     readonly size: number,
     private readonly onFailure: (err: Error) => void = () => undefined,
   ) {
-    const url = workerScript();
+    const url = workerUrl("roi-worker.js", import.meta.url);
     for (let i = 0; i < size; i++) {
       const slot: Slot = { worker: new Worker(url), pending: new Map() };
       slot.worker.on("message", (m: RoiWorkerReply | { ready: true }) => this.reply(slot, m));

@@ -12,6 +12,7 @@ import {
   zmqComponentLink,
   type ComponentToCore,
   type CoreToComponent,
+  type Link,
 } from "../component/index.js";
 import { RunControl, serveControl } from "../control/index.js";
 import type { ControlServer } from "../transport/index.js";
@@ -109,19 +110,7 @@ export async function startInstrument(
       }
       const [coreEnd, compEnd] = inprocLinkPair<CoreToComponent, ComponentToCore>();
       core.attach(coreEnd);
-      hosts.push(
-        await ComponentHost.create({
-          name: c.name,
-          def: types.get(c.type)!,
-          params: c.params,
-          instrument: config.instrument,
-          bus,
-          dataDir: config.core.dataDir,
-          configDir: dirname(config.file),
-          link: compEnd,
-          heartbeatMs: config.core.heartbeatMs,
-        }),
-      );
+      hosts.push(await hostComponent(config, c, bus, compEnd));
     }
     if (config.server.enabled) {
       dashboard = await buildServer({
@@ -183,6 +172,28 @@ export async function startInstrument(
   };
 }
 
+/** Hosts one component of the file on a bus, linked to its core. */
+function hostComponent(
+  config: InstrumentConfig,
+  c: InstrumentConfig["components"][number],
+  bus: InprocBus,
+  link: Link<ComponentToCore, CoreToComponent>,
+  placement?: string,
+): Promise<ComponentHost> {
+  return ComponentHost.create({
+    name: c.name,
+    def: componentTypes().get(c.type)!,
+    params: c.params,
+    instrument: config.instrument,
+    bus,
+    dataDir: config.core.dataDir,
+    configDir: dirname(config.file),
+    link,
+    heartbeatMs: config.core.heartbeatMs,
+    ...(placement ? { placement } : {}),
+  });
+}
+
 /**
  * Runs a subset of an instrument's components in this process (another host, or a child of `hutch up`): they
  * register with the core at `core.control` and exchange documents through the core's broker.
@@ -207,22 +218,10 @@ export async function startNode(
     subscribe: { address: config.core.publish, prefix: `${config.instrument}/` },
     logger: log,
   });
-  const types = componentTypes();
   const hosts: ComponentHost[] = [];
   for (const c of config.components.filter((x) => only.includes(x.name))) {
     hosts.push(
-      await ComponentHost.create({
-        name: c.name,
-        def: types.get(c.type)!,
-        params: c.params,
-        instrument: config.instrument,
-        bus,
-        dataDir: config.core.dataDir,
-        configDir: dirname(config.file),
-        link: zmqComponentLink(config.core.control),
-        heartbeatMs: config.core.heartbeatMs,
-        placement: `pid ${process.pid}`,
-      }),
+      await hostComponent(config, c, bus, zmqComponentLink(config.core.control), `pid ${process.pid}`),
     );
   }
   return {

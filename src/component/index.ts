@@ -4,3 +4,4 @@ export * from "./protocol.js";
 export * from "./inproc-link.js";
 export * from "./host.js";
 export * from "./zmq-link.js";
+export * from "./worker-url.js";

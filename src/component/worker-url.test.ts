@@ -4,7 +4,7 @@ import { workerUrl } from "./worker-url.js";
 
 describe("workerUrl", () => {
   it("finds the compiled worker under dist/ when running from src/ (after npm run build)", () => {
-    const url = workerUrl("hdf5-worker.js", import.meta.url);
+    const url = workerUrl("hdf5-worker.js", new URL("../storage/hdf5-writer.ts", import.meta.url).href);
     expect(url.pathname.endsWith("/dist/storage/hdf5-worker.js")).toBe(true);
   });
   it("finds a sibling when the module itself runs from dist/", () => {

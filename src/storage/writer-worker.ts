@@ -3,7 +3,7 @@ import { Worker } from "node:worker_threads";
 import { ErrorCode, HutchError, toHutchError } from "../core/index.js";
 import type { ArenaPool } from "./write-batch.js";
 import type { Batch, BatchReply, WorkerReady } from "./worker-protocol.js";
-import { workerUrl } from "./worker-url.js";
+import { workerUrl } from "../component/index.js";
 
 /** What the owner hears from its worker. */
 export interface WriterWorkerEvents<M> {

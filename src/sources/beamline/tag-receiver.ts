@@ -1,7 +1,6 @@
 // The receiving end of the beamline source: a worker thread takes tags off ZeroMQ; the main thread only publishes.
-import { existsSync } from "node:fs";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { workerUrl } from "../../component/index.js";
 import { ErrorCode, HutchError } from "../../core/index.js";
 import type { TagMessage } from "./tag-message.js";
 
@@ -31,20 +30,6 @@ export interface TagHandlers {
   failed(err: HutchError): void;
 }
 
-/** The compiled worker script, beside this module (dist/) or under dist/ when running from src/ (vitest, tsx). */
-function workerScript(): URL {
-  const sibling = new URL("./receive-worker.js", import.meta.url);
-  const path = fileURLToPath(sibling);
-  if (existsSync(path)) return sibling;
-  const i = path.lastIndexOf("/src/");
-  const inDist = i >= 0 ? `${path.slice(0, i)}/dist/${path.slice(i + 5)}` : path;
-  if (existsSync(inDist)) return pathToFileURL(inDist);
-  throw new HutchError(
-    ErrorCode.Config,
-    `beamline receive worker ${inDist} is missing: run \`npm run build\` (workers load compiled code from dist/)`,
-  );
-}
-
 /**
  * Binds a PULL socket in a worker thread, which decodes each tag message and moves it to the main thread with
  * its frames' memory transferred, not copied (a received frame owns its buffer); the main thread hands the
@@ -71,7 +56,7 @@ export class TagReceiver {
 
   /** Starts the worker and binds; throws HUTCH_ERR_IO naming the address when it cannot. */
   static async open(init: ReceiverInit, handlers: TagHandlers): Promise<TagReceiver> {
-    const worker = new Worker(workerScript(), { workerData: init });
+    const worker = new Worker(workerUrl("receive-worker.js", import.meta.url), { workerData: init });
     const endpoint = await new Promise<string>((resolve, reject) => {
       const onMsg = (m: FromReceiver) => {
         if (m.type === "bound") resolve(m.endpoint);
