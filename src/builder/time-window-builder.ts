@@ -1,6 +1,23 @@
 // Generic event building by time window: batches of (module, timestamp ns, row fields) in, events out, complete ones at once.
 import { ErrorCode, HutchError, type DType, type TypedArray } from "../core/index.js";
-import { EventAccumulator, FieldLayout, HI, LO, copyUnits, wordsOf, type Units } from "./event-columns.js";
+import {
+  EventAccumulator,
+  FieldLayout,
+  HI as HI_WORD,
+  LO as LO_WORD,
+  wordsOf,
+  type Units,
+} from "./event-columns.js";
+
+// Module-local copies: under a CJS-style transpile (tsx) an imported binding is a getter call on every use.
+const LO = LO_WORD;
+const HI = HI_WORD;
+
+/** Copies `n` units from `src[s..]` to `dst[d..]` (a loop for small rows, memcpy for large). */
+function copyUnits(dst: Units, d: number, src: Units, s: number, n: number): void {
+  if (n > 16) (dst as Int32Array).set((src as Int32Array).subarray(s, s + n), d);
+  else for (let u = 0; u < n; u++) dst[d + u] = src[s + u]!;
+}
 
 /** One per-readout field carried into events, e.g. `{ name: "data", dtype: "float32", rowShape: [64] }`. */
 export interface RowFieldSpec {
@@ -175,16 +192,29 @@ export class TimeWindowBuilder {
   push(rows: ReadoutRows): void {
     this.checkRows(rows);
     const srcUnits = this.fields.map((f) => f.units(rows.fields[f.name]!));
+    const rowUnits = this.fields.map((f) => f.rowUnits);
+    const nFields = rowUnits.length;
+    const slotUnits = this.slotUnits;
     const tw = wordsOf(rows.timeNs);
+    const mod = rows.module;
     const M = this.modules;
     const w = this.windowNs;
     const open = this.open;
     const st = this.stats;
-    st.readouts += rows.n;
+    // typed arrays in locals: the loop calls methods, after which V8 would reload fields
+    const anchor = this.anchor;
+    const present = this.present;
+    const slotTime = this.slotTime;
+    const filled = this.filled;
+    const count = this.count;
+    const expected = this.expected;
+    const expectedCount = this.expectedCount;
+    const n = rows.n;
+    st.readouts += n;
     let hint = 0;
-    for (let i = 0; i < rows.n; i++) {
-      const m = rows.module[i]!;
-      if (!(m >= 0 && m < M) || !Number.isInteger(m)) {
+    for (let i = 0; i < n; i++) {
+      const m = mod[i]!;
+      if (!(m >= 0 && m < M) || (m | 0) !== m) {
         st.invalidModule++;
         continue;
       }
@@ -197,9 +227,10 @@ export class TimeWindowBuilder {
       let bestD = Infinity;
       const nOpen = open.length;
       for (let j = 0, at = hint < nOpen ? hint : 0; j < nOpen; j++, at = at + 1 === nOpen ? 0 : at + 1) {
-        const d = Math.abs(t - this.anchor[open[at]!]!);
+        const s = open[at]!;
+        const d = Math.abs(t - anchor[s]!);
         if (d <= w && d < bestD) {
-          best = open[at]!;
+          best = s;
           bestD = d;
           hint = at;
           if (2 * d <= w) break;
@@ -222,22 +253,22 @@ export class TimeWindowBuilder {
         best = this.openSlot(t);
       } else {
         const k = best * M + m;
-        if (this.present[k]) {
-          if (this.slotTime[2 * k + LO] === lo && this.slotTime[2 * k + HI] === hi) st.duplicates++;
+        if (present[k]) {
+          if (slotTime[2 * k + LO] === lo && slotTime[2 * k + HI] === hi) st.duplicates++;
           else st.collisions++;
           continue;
         }
       }
       const k = best * M + m;
-      this.present[k] = 1;
-      this.slotTime[2 * k + LO] = lo;
-      this.slotTime[2 * k + HI] = hi;
-      this.filled[best]!++;
-      for (let f = 0; f < this.fields.length; f++) {
-        const ru = this.fields[f]!.rowUnits;
-        copyUnits(this.slotUnits[f]!, k * ru, srcUnits[f]!, i * ru, ru);
+      present[k] = 1;
+      slotTime[2 * k + LO] = lo;
+      slotTime[2 * k + HI] = hi;
+      filled[best]!++;
+      for (let f = 0; f < nFields; f++) {
+        const ru = rowUnits[f]!;
+        copyUnits(slotUnits[f]!, k * ru, srcUnits[f]!, i * ru, ru);
       }
-      if (this.expected[m] && ++this.count[best]! === this.expectedCount) this.emit(best, true);
+      if (expected[m] && ++count[best]! === expectedCount) this.emit(best, true);
     }
     st.open = open.length;
   }

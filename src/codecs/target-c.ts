@@ -34,22 +34,6 @@ export function mvToAdc(mv: number): number {
   return counts ^ 0x8000;
 }
 
-/** Lookup table word -> mV (as float32), 256 KiB, so decoding is one load per pixel. */
-const MV_TABLE = (() => {
-  const t = new Float32Array(65536);
-  for (let w = 0; w < 65536; w++) t[w] = adcToMv(w);
-  return t;
-})();
-
-/** The same table indexed by the word as a host-order Uint16Array reads the big-endian bytes. */
-const MV_TABLE_HOST = (() => {
-  const le = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-  if (!le) return MV_TABLE;
-  const t = new Float32Array(65536);
-  for (let w = 0; w < 65536; w++) t[((w & 0xff) << 8) | (w >>> 8)] = MV_TABLE[w]!;
-  return t;
-})();
-
 /** Why a datagram of `byteLength` bytes cannot hold readouts, or undefined when it can. */
 export function datagramLengthProblem(byteLength: number): string | undefined {
   if (byteLength === 0) return "empty datagram";
@@ -61,6 +45,9 @@ export function datagramLengthProblem(byteLength: number): string | undefined {
 
 /** True on little-endian hosts (x86, ARM): decides how uint64 bytes are laid out in typed arrays. */
 export const HOST_LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+/** Indices of the low and high 32-bit words of a uint64 in a Uint32Array view. */
+const W_LO = HOST_LITTLE_ENDIAN ? 0 : 1;
+const W_HI = 1 - W_LO;
 
 /**
  * A reusable columnar batch of decoded readouts: row i has `module[i]`, `timestampNs[i]`, `auxTimestampNs[i]`
@@ -73,9 +60,9 @@ export class ReadoutBatch {
   readonly timestampNs: BigUint64Array;
   readonly auxTimestampNs: BigUint64Array;
   readonly mv: Float32Array;
-  /** Byte views of the timestamp columns: the decoder writes them without making bigints. */
-  readonly tsBytes: Uint8Array;
-  readonly auxBytes: Uint8Array;
+  /** 32-bit word views of the timestamp columns: the decoder writes them without making bigints. */
+  readonly tsWords: Uint32Array;
+  readonly auxWords: Uint32Array;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -88,8 +75,8 @@ export class ReadoutBatch {
     this.timestampNs = new BigUint64Array(capacity);
     this.auxTimestampNs = new BigUint64Array(capacity);
     this.mv = new Float32Array(capacity * TARGET_C_PIXELS);
-    this.tsBytes = new Uint8Array(this.timestampNs.buffer);
-    this.auxBytes = new Uint8Array(this.auxTimestampNs.buffer);
+    this.tsWords = new Uint32Array(this.timestampNs.buffer);
+    this.auxWords = new Uint32Array(this.auxTimestampNs.buffer);
   }
 
   /** Rows still free. */
@@ -114,13 +101,6 @@ export interface TimestampBounds {
 /** Bounds that accept every timestamp except 0. */
 export const ANY_NONZERO_TIMESTAMP: TimestampBounds = { minNs: 1, maxNs: Infinity };
 
-/** Copies 8 big-endian bytes to a uint64 slot of a typed array's bytes and returns the value as a float64. */
-function copyU64(src: Buffer, at: number, dst: Uint8Array, to: number): number {
-  if (HOST_LITTLE_ENDIAN) for (let i = 0; i < 8; i++) dst[to + i] = src[at + 7 - i]!;
-  else for (let i = 0; i < 8; i++) dst[to + i] = src[at + i]!;
-  return src.readUInt32BE(at) * 4294967296 + src.readUInt32BE(at + 4);
-}
-
 /**
  * Appends the readouts of one datagram from `module` to `batch`, skipping readouts whose main or aux timestamp
  * lies outside `bounds` (or is 0). Returns the rows appended; `byteLength / 144 - returned` readouts were skipped.
@@ -144,31 +124,49 @@ export function decodeReadouts(
     );
   }
   const { minNs, maxNs } = bounds;
-  const { tsBytes, auxBytes } = batch;
-  // one 16-bit view per datagram (when aligned): a pixel is then one load and one table lookup
+  const tsW = batch.tsWords;
+  const auxW = batch.auxWords;
+  const mv = batch.mv;
+  // one 16-bit view per datagram when aligned on a little-endian host: a pixel is then one load
   const words =
-    bytes.byteOffset % 2 === 0
+    HOST_LITTLE_ENDIAN && bytes.byteOffset % 2 === 0
       ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1)
       : undefined;
-  const mv = batch.mv;
+  const modules = batch.module;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let row = batch.n;
-  for (let r = 0; r < count; r++) {
-    const base = r * TARGET_C_READOUT_BYTES;
-    const ts = copyU64(bytes, base + OFF_TS, tsBytes, row * 8);
-    const aux = copyU64(bytes, base + OFF_AUX, auxBytes, row * 8);
+  for (let r = 0, base = 0; r < count; r++, base += TARGET_C_READOUT_BYTES) {
+    const tsHi = dv.getUint32(base + OFF_TS);
+    const tsLo = dv.getUint32(base + OFF_TS + 4);
+    const auxHi = dv.getUint32(base + OFF_AUX);
+    const auxLo = dv.getUint32(base + OFF_AUX + 4);
+    const ts = tsHi * 4294967296 + tsLo;
+    const aux = auxHi * 4294967296 + auxLo;
     if (ts === 0 || aux === 0 || ts < minNs || ts > maxNs || aux < minNs || aux > maxNs) continue;
-    batch.module[row] = module;
-    let o = row * TARGET_C_PIXELS;
+    tsW[2 * row + W_LO] = tsLo;
+    tsW[2 * row + W_HI] = tsHi;
+    auxW[2 * row + W_LO] = auxLo;
+    auxW[2 * row + W_HI] = auxHi;
+    modules[row] = module;
+    // offset binary to mV in float64 arithmetic, rounded once on the float32 store (same value as adcToMv)
+    const o = row * TARGET_C_PIXELS;
     if (words) {
-      let q = (base + OFF_ADC0) >>> 1;
-      for (let i = 0; i < HALF; i++) mv[o++] = MV_TABLE_HOST[words[q++]!]!;
-      q = (base + OFF_ADC1) >>> 1;
-      for (let i = 0; i < HALF; i++) mv[o++] = MV_TABLE_HOST[words[q++]!]!;
+      // host-order words of big-endian data: swap the bytes in the arithmetic
+      const q0 = (base + OFF_ADC0) >>> 1;
+      const q1 = (base + OFF_ADC1) >>> 1;
+      for (let i = 0; i < HALF; i++) {
+        const a = words[q0 + i]!;
+        const b = words[q1 + i]!;
+        mv[o + i] = ((((a & 0xff) << 8) | (a >>> 8)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+        mv[o + HALF + i] = ((((b & 0xff) << 8) | (b >>> 8)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+      }
     } else {
-      let p = base + OFF_ADC0;
-      for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
-      p = base + OFF_ADC1;
-      for (let i = 0; i < HALF; i++, p += 2) mv[o++] = MV_TABLE[(bytes[p]! << 8) | bytes[p + 1]!]!;
+      for (let i = 0, p = base + OFF_ADC0; i < HALF; i++, p += 2) {
+        mv[o + i] = (((bytes[p]! << 8) | bytes[p + 1]!) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+      }
+      for (let i = 0, p = base + OFF_ADC1; i < HALF; i++, p += 2) {
+        mv[o + HALF + i] = (((bytes[p]! << 8) | bytes[p + 1]!) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+      }
     }
     row++;
   }
