@@ -141,8 +141,14 @@ describe("LArPix run files", () => {
       return (c.board_b1_heartbeats ?? 0) > 0 && (c.board_b2_heartbeats ?? 0) > 0;
     }, "both boards' data sockets");
     const started = (await resultOf(lp.beginRun())) as { run: number };
+    const ts0 = (await counters()).packets_timestamp ?? 0;
     const sent = [await sims[0]!.emit(300), await sims[1]!.emit(200), await sims[0]!.emit(100)];
     await until(async () => ((await counters()).packets_data ?? 0) >= 600, "600 data packets");
+    // Board timestamps come every 100 ms: a fast machine can get here before the first one of the run.
+    await until(
+      async () => ((await counters()).packets_timestamp ?? 0) >= ts0 + 4,
+      "board timestamps in the run",
+    );
     const recent = (await resultOf(lp.recent(5))) as {
       packets: { adc: number }[];
       messages: { message: string }[];

@@ -95,7 +95,13 @@ export async function startSshd(): Promise<TestSshd> {
     dir,
     cutConnections() {
       const kids = descendants(proc.pid!);
-      for (const k of kids) process.kill(k, "SIGKILL");
+      for (const k of kids) {
+        try {
+          process.kill(k, "SIGKILL");
+        } catch {
+          // already gone (a session that ended between listing and killing)
+        }
+      }
       return kids.length;
     },
     async close() {
