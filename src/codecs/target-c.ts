@@ -129,8 +129,8 @@ export function decodeReadouts(
   const mv = batch.mv;
   // one 16-bit view per datagram when aligned on a little-endian host: a pixel is then one load
   const words =
-    HOST_LITTLE_ENDIAN && bytes.byteOffset % 2 === 0
-      ? new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 1)
+    HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
       : undefined;
   const modules = batch.module;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -151,14 +151,16 @@ export function decodeReadouts(
     // offset binary to mV in float64 arithmetic, rounded once on the float32 store (same value as adcToMv)
     const o = row * TARGET_C_PIXELS;
     if (words) {
-      // host-order words of big-endian data: swap the bytes in the arithmetic
-      const q0 = (base + OFF_ADC0) >>> 1;
-      const q1 = (base + OFF_ADC1) >>> 1;
-      for (let i = 0; i < HALF; i++) {
+      // a host-order (little-endian) 32-bit word holds two big-endian pixels: swap the bytes in the arithmetic
+      const q0 = (base + OFF_ADC0) >>> 2;
+      const q1 = (base + OFF_ADC1) >>> 2;
+      for (let i = 0, j = 0; i < HALF / 2; i++, j += 2) {
         const a = words[q0 + i]!;
         const b = words[q1 + i]!;
-        mv[o + i] = ((((a & 0xff) << 8) | (a >>> 8)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
-        mv[o + HALF + i] = ((((b & 0xff) << 8) | (b >>> 8)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+        mv[o + j] = ((((a & 0xff) << 8) | ((a >>> 8) & 0xff)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+        mv[o + j + 1] = ((((a >>> 8) & 0xff00) | (a >>> 24)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+        mv[o + HALF + j] = ((((b & 0xff) << 8) | ((b >>> 8) & 0xff)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+        mv[o + HALF + j + 1] = ((((b >>> 8) & 0xff00) | (b >>> 24)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
       }
     } else {
       for (let i = 0, p = base + OFF_ADC0; i < HALF; i++, p += 2) {
