@@ -1,5 +1,5 @@
 // The core's table of components: registration over links, heartbeats, lost detection, routing of messages.
-import type { Log, LogLevel } from "../core/index.js";
+import { ErrorCode, HutchError, type Log, type LogLevel } from "../core/index.js";
 import type { ComponentToCore, CoreToComponent, Link } from "../component/index.js";
 import { ComponentEntry } from "./registry.js";
 
@@ -107,6 +107,26 @@ export class ComponentTable {
         this.events.fault(c, reason);
       }
     }
+  }
+
+  /** Calls a component's action; progress goes to `say`. Unknown component: HUTCH_ERR_UNKNOWN_COMPONENT. */
+  call(
+    component: string,
+    action: string,
+    params: unknown,
+    timeoutMs: number,
+    say: (message: string, data?: unknown) => void,
+  ): Promise<unknown> {
+    const e = this.byName.get(component);
+    if (!e) {
+      const have = this.names().join(", ") || "none";
+      return Promise.reject(
+        new HutchError(ErrorCode.UnknownComponent, `no component '${component}' (have: ${have})`),
+      );
+    }
+    return e.request({ t: "action", action, params }, timeoutMs, (p) => {
+      if (p.type === "progress") say(p.message, p.data);
+    });
   }
 
   get(name: string): ComponentEntry | undefined {

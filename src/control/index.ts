@@ -11,3 +11,5 @@ export * from "./phases.js";
 export * from "./component-table.js";
 export * from "./replay.js";
 export * from "./plans/index.js";
+export * from "./telemetry.js";
+export * from "./run-control-options.js";

@@ -1,5 +1,63 @@
 // Publishes a stored run's documents at their recorded pace (or as fast as possible), reporting progress.
-import type { Document, RunStop } from "../core/index.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import {
+  BoundedQueue,
+  ErrorCode,
+  HutchError,
+  toHutchError,
+  type Document,
+  type RunStop,
+} from "../core/index.js";
+import { asReplay, readRunFile, runFileSummary } from "../storage/index.js";
+import type { CallOptions, Progress } from "./api-types.js";
+
+/** What {@link replayFiles} needs of the core. */
+export interface ReplayHost {
+  replayDocs(
+    open: (run: number) => AsyncIterator<Document>,
+    opts: { speed?: number; totalEvents?: number; timeoutMs?: number },
+  ): AsyncIterable<Progress>;
+}
+
+/**
+ * Replays stored run files (the parts of one run, in order) through a core: checks the files exist, counts their
+ * events for the progress percentage, then streams the core's replay progress. Ends with a result or an error.
+ */
+export function replayFiles(
+  core: ReplayHost,
+  files: readonly string[],
+  opts: CallOptions & { speed?: number } = {},
+): AsyncIterable<Progress> {
+  const paths = files.map((f) => resolve(f));
+  const stream = new BoundedQueue<Progress>({ capacity: 10_000, overflow: "drop-oldest", name: "replay" });
+  void (async () => {
+    let totalEvents = 0;
+    try {
+      const missing = paths.filter((f) => !existsSync(f));
+      if (missing.length) throw new HutchError(ErrorCode.Io, `no such run file: ${missing.join(", ")}`);
+      if (!paths.length) throw new HutchError(ErrorCode.Validation, "no run file given");
+      for (const f of paths)
+        for (const rows of Object.values((await runFileSummary(f)).rows)) totalEvents += rows;
+    } catch (err) {
+      const e = toHutchError(err, ErrorCode.Io);
+      stream.push({ type: "error", code: e.code, message: `replay: ${e.message}` });
+      stream.close();
+      return;
+    }
+    const inner = core.replayDocs(
+      (run) => asReplay(readRunFile(paths), { run, file: paths[0]! })[Symbol.asyncIterator](),
+      {
+        speed: opts.speed ?? 0,
+        totalEvents,
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      },
+    );
+    for await (const p of inner) stream.push(p);
+    stream.close();
+  })();
+  return stream;
+}
 
 /** Options of {@link pumpReplay}. */
 export interface PumpOptions {

@@ -1,6 +1,5 @@
 // The run-control core: registry, state machine, runs and their documents, catalog, lost components, watchdogs.
 import {
-  BoundedQueue,
   ErrorCode,
   HutchError,
   RunFactory,
@@ -19,47 +18,19 @@ import {
   type RunState,
 } from "../core/index.js";
 import type { ComponentToCore, CoreToComponent, Link } from "../component/index.js";
-import type { InprocBus } from "../transport/index.js";
 import type { CallOptions, CatalogEntry, OperatorApi, Progress, SystemStatus } from "./api-types.js";
 import { RunCatalog } from "./catalog.js";
 import { DEFAULT_CALL_TIMEOUT_MS, progressOf } from "./progress.js";
 import { hookInOrder, stopRoles } from "./phases.js";
-import { pumpReplay } from "./replay.js";
+import { pumpReplay, replayFiles } from "./replay.js";
+import { Telemetry, busValues } from "./telemetry.js";
 import { registerCore, unregisterCore } from "./plans/core-registry.js";
-import { existsSync } from "node:fs";
-import { resolve as resolvePath } from "node:path";
-import { asReplay, readRunFile, runFileSummary } from "../storage/index.js";
 import { ComponentTable } from "./component-table.js";
 import type { ComponentEntry } from "./registry.js";
-import { Watchdogs, type WatchdogSpec } from "./watchdogs.js";
+import { Watchdogs } from "./watchdogs.js";
+import type { ActiveRun, RunControlOptions } from "./run-control-options.js";
 
-/** Options of the core, from the instrument file's `core:` section. */
-export interface RunControlOptions {
-  readonly instrument: string;
-  readonly bus: InprocBus;
-  readonly dataDir: string;
-  /** The instrument file as loaded; recorded in every run-start with the run's overrides. */
-  readonly config: Record<string, unknown>;
-  /** A component is lost after this long without a heartbeat (default 1500 ms = 5 missed beats). */
-  readonly lostAfterMs?: number;
-  /** Time a hook may take on each component (default 10 s). */
-  readonly hookTimeoutMs?: number;
-  /** What a lost or failed component does to a run: end it in ERROR (default) or pause it. */
-  readonly onComponentFault?: "error" | "pause";
-  readonly watchdogs?: readonly WatchdogSpec[];
-  /** Components the file declares: the system is not READY until they have registered. */
-  readonly expected?: readonly string[];
-  /** The run configuration `prepare` uses when the operator gives none (the file's `run:` section). */
-  readonly defaultRun?: Record<string, unknown>;
-  readonly now?: () => number;
-}
-
-interface ActiveRun {
-  readonly factory: RunFactory;
-  readonly startedAtMs: number;
-  /** A replay: documents come from a file; sources are neither started nor stopped. */
-  readonly replay?: boolean;
-}
+export type { RunControlOptions } from "./run-control-options.js";
 
 /**
  * One core per instrument. Owns the transitions (table in core/states.ts); components only implement hooks.
@@ -73,23 +44,23 @@ export class RunControl implements OperatorApi {
   private runConfig: Record<string, unknown>;
   private active: ActiveRun | undefined;
   private lastSystem: RunState = "STOP";
-  private readonly logRing: Log[] = [];
+  private readonly telemetry: Telemetry;
   private busy: Promise<unknown> = Promise.resolve();
   private readonly timer: NodeJS.Timeout;
   private readonly untap: () => void;
   private readonly watchdogs: Watchdogs;
-  private lastMetricMs = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly opts: RunControlOptions) {
     this.now = opts.now ?? Date.now;
+    this.telemetry = new Telemetry(opts.bus, this.now);
     this.runConfig = { ...(opts.defaultRun ?? {}) };
     this.components = new ComponentTable(
       opts.instrument,
       {
         log: (level, component, message) => this.log(level, component, message),
-        componentLog: (doc) => this.pushLog(doc),
-        heartbeat: (e) => this.maybeMetric(e),
+        componentLog: (doc) => this.telemetry.push(doc),
+        heartbeat: (e) => this.telemetry.metric(e.name, () => e.counters),
         fault: (_e, reason) => this.fault(reason, this.opts.onComponentFault ?? "error"),
         request: (e, command, reason) =>
           void this.drain(this.command(command, { reason: `${e.name}: ${reason}` })),
@@ -110,8 +81,6 @@ export class RunControl implements OperatorApi {
   attach(link: Link<CoreToComponent, ComponentToCore>): void {
     this.components.attach(link);
   }
-
-  // ---- state ---------------------------------------------------------------------------------------------
 
   /** The system state: the lowest of the core's and every component's (a lost component counts as ERROR). */
   get state(): RunState {
@@ -150,10 +119,8 @@ export class RunControl implements OperatorApi {
   }
 
   async logs(opts: { last?: number } = {}): Promise<Log[]> {
-    return this.logRing.slice(-(opts.last ?? 100));
+    return this.telemetry.last(opts.last ?? 100);
   }
-
-  // ---- commands ------------------------------------------------------------------------------------------
 
   command(
     command: Command,
@@ -177,20 +144,7 @@ export class RunControl implements OperatorApi {
   ): AsyncIterable<Progress> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     return progressOf(
-      async (say) => {
-        const e = this.components.get(component);
-        if (!e) {
-          throw new HutchError(
-            ErrorCode.UnknownComponent,
-            `no component '${component}' (have: ${this.components.names().join(", ") || "none"})`,
-          );
-        }
-        return e.request(
-          { t: "action", action, params },
-          timeoutMs,
-          (p) => p.type === "progress" && say(p.message, p.data),
-        );
-      },
+      (say) => this.components.call(component, action, params, timeoutMs, say),
       timeoutMs + 50,
       `${component}.${action}`,
     );
@@ -329,7 +283,6 @@ export class RunControl implements OperatorApi {
     this.coreState = "RUN";
     if (!replayOf) this.watchdogs.arm();
     this.log("info", "core", `run ${run} started${start.replay ? ` (replay of ${start.replay.file})` : ""}`);
-    void params;
     return { run, uid: start.uid, state: this.state };
   }
 
@@ -339,38 +292,7 @@ export class RunControl implements OperatorApi {
    * file's own run-stop ends the replay with its exit status. Progress: events published so far.
    */
   replay(files: readonly string[], opts: CallOptions & { speed?: number } = {}): AsyncIterable<Progress> {
-    const paths = files.map((f) => resolvePath(f));
-    const missing = paths.filter((f) => !existsSync(f));
-    const total = async () => {
-      let n = 0;
-      for (const f of paths) for (const rows of Object.values((await runFileSummary(f)).rows)) n += rows;
-      return n;
-    };
-    const stream = new BoundedQueue<Progress>({ capacity: 10_000, overflow: "drop-oldest", name: "replay" });
-    void (async () => {
-      let totalEvents = 0;
-      try {
-        if (missing.length) throw new HutchError(ErrorCode.Io, `no such run file: ${missing.join(", ")}`);
-        if (!paths.length) throw new HutchError(ErrorCode.Validation, "no run file given");
-        totalEvents = await total();
-      } catch (err) {
-        const e = toHutchError(err, ErrorCode.Io);
-        stream.push({ type: "error", code: e.code, message: `replay: ${e.message}` });
-        stream.close();
-        return;
-      }
-      const inner = this.replayDocs(
-        (run) => asReplay(readRunFile(paths), { run, file: paths[0]! })[Symbol.asyncIterator](),
-        {
-          speed: opts.speed ?? 0,
-          totalEvents,
-          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        },
-      );
-      for await (const p of inner) stream.push(p);
-      stream.close();
-    })();
-    return stream;
+    return replayFiles(this, files, opts);
   }
 
   /** Replays documents from any source (see {@link replay}); `open(run)` starts with the replayed run-start. */
@@ -492,15 +414,7 @@ export class RunControl implements OperatorApi {
   /** A lost or failed component, a watchdog, a rule: end the run (ERROR) or pause it, recording why. */
   private fault(reason: string, action: "error" | "pause" | "abort" | "stop"): void {
     this.log("error", "core", reason);
-    void this.opts.bus.publish({
-      kind: "alarm",
-      time: nowSec(),
-      id: `core:${reason}`,
-      source: "core",
-      severity: "error",
-      message: reason,
-      active: true,
-    });
+    this.telemetry.alarm(`core:${reason}`, reason);
     if (!this.active) {
       if (action === "error") {
         this.coreState = "ERROR";
@@ -528,8 +442,6 @@ export class RunControl implements OperatorApi {
     for await (const p of s) if (p.type === "error") this.log("error", "core", p.message);
   }
 
-  // ---- observation ---------------------------------------------------------------------------------------
-
   private observe(doc: Document): void {
     const a = this.active;
     if (!a) return;
@@ -539,7 +451,7 @@ export class RunControl implements OperatorApi {
 
   private tick(): void {
     this.components.check(this.lostAfterMs);
-    this.busMetric();
+    this.telemetry.metric("bus", () => busValues(this.opts.bus));
     if (this.coreState === "RUN") this.watchdogs.check();
     const s = this.state;
     if (s !== this.lastSystem) {
@@ -555,35 +467,9 @@ export class RunControl implements OperatorApi {
     }
   }
 
-  /** Once a second: the bus's subscriptions (delivered, dropped, blocked, depth) as the `bus` metric. */
-  private busMetric(): void {
-    const now = this.now();
-    if (now - (this.lastMetricMs.get("bus") ?? 0) < 1000) return;
-    this.lastMetricMs.set("bus", now);
-    void this.opts.bus.publish({
-      kind: "metric",
-      time: nowSec(),
-      component: "bus",
-      values: busValues(this.opts.bus),
-    });
-  }
-
-  private maybeMetric(c: ComponentEntry): void {
-    const now = this.now();
-    if (now - (this.lastMetricMs.get(c.name) ?? 0) < 1000) return;
-    this.lastMetricMs.set(c.name, now);
-    void this.opts.bus.publish({ kind: "metric", time: nowSec(), component: c.name, values: c.counters });
-  }
-
-  /** Logs as the core (or on behalf of a component): ring buffer, bus, and stderr for warnings and errors. */
+  /** Logs as the core (or on behalf of a component): ring buffer and bus. */
   log(level: LogLevel, component: string, message: string): void {
-    this.pushLog({ kind: "log", time: nowSec(), level, component, message });
-  }
-
-  private pushLog(doc: Log): void {
-    this.logRing.push(doc);
-    if (this.logRing.length > 1000) this.logRing.splice(0, this.logRing.length - 1000);
-    void this.opts.bus.publish(doc);
+    this.telemetry.log(level, component, message);
   }
 
   private live(): ComponentEntry[] {
@@ -606,14 +492,4 @@ export class RunControl implements OperatorApi {
     this.untap();
     unregisterCore(this.opts.bus, this);
   }
-}
-
-/** Flat counters of a bus: `published` and `<subscription>.<counter>` for every subscription. */
-export function busValues(bus: InprocBus): Record<string, number> {
-  const st = bus.stats();
-  const v: Record<string, number> = { published: st.published };
-  for (const s of st.subscriptions) {
-    for (const k of ["delivered", "dropped", "blocked", "depth"] as const) v[`${s.name}.${k}`] = s.stats[k];
-  }
-  return v;
 }
