@@ -146,7 +146,14 @@ async function chainTrial(child: ChildProcess, rate: number, durationMs = TRIAL_
   const secs = (performance.now() - t0) / 1000;
   await settle(() => readouts, st.readouts);
   const cpu = (cpuUs() - c0) / Math.max(1, readouts);
-  if (process.env.CHEC_DEBUG) console.error(src.counters.snapshot(), bld.counters.snapshot(), sub.stats);
+  if (process.env.CHEC_DEBUG) {
+    console.error(src.counters.snapshot(), bld.counters.snapshot(), sub.stats);
+    const worst = latenciesMs
+      .map((l, i) => [l, i] as const)
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 5);
+    console.error(`# worst latencies (ms, event index of ${latenciesMs.length}): ${JSON.stringify(worst)}`);
+  }
   await src.stop();
   await bld.stop();
   sub.close();
@@ -199,7 +206,8 @@ async function main(): Promise<void> {
       console.log(`cpu_us_per_readout: ${t.cpuUsPerReadout.toFixed(3)}`);
       const r = await rawTrial(child, only, 3000);
       console.log(
-        `raw_lost: ${r.sent - r.received}\nraw_cpu_us_per_readout: ${r.cpuUsPerReadout.toFixed(3)}`,
+        `raw_lost: ${r.sent - r.received}\nraw_p99_latency_ms: ${pct(r.latenciesMs, 0.99)}\n` +
+          `raw_cpu_us_per_readout: ${r.cpuUsPerReadout.toFixed(3)}`,
       );
       return;
     }
