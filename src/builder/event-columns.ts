@@ -1,4 +1,5 @@
 // Columns of built events: per-field rows copied as 32-bit words (no bigints, no views per row) and a growable output.
+import { ByteSlab } from "./byte-slab.js";
 import { allocTyped, dtypeOf, dtypeSize, shapeSize, type DType, type TypedArray } from "../core/index.js";
 
 /** True on little-endian hosts: index of the low 32-bit word of a uint64 in a Uint32Array view. */
@@ -58,7 +59,7 @@ export function copyUnits(dst: Units, d: number, src: Units, s: number, n: numbe
 
 /**
  * Emitted events waiting to be taken: per event its time, first arrival and completeness; per event and module
- * the mask, the module time and one row of every field. Grows by doubling; `take()` hands out exact-size copies.
+ * the mask, the module time and one row of every field. Grows by doubling; `take()` hands out exact-size copies carved from a shared slab.
  */
 export class EventAccumulator {
   n = 0;
@@ -72,6 +73,7 @@ export class EventAccumulator {
   modTimeW: Uint32Array = new Uint32Array(0);
   readonly data: TypedArray[];
   readonly units: Units[];
+  private readonly slab = new ByteSlab();
 
   constructor(
     private readonly modules: number,
@@ -101,8 +103,10 @@ export class EventAccumulator {
     const M = this.modules;
     // one allocation, columns carved from it (8-byte aligned first, bytes last)
     const sizes = this.fields.map((f) => Math.ceil((n * M * f.rowSize * dtypeSize(f.dtype)) / 8) * 8);
-    const buf = new ArrayBuffer(8 * n * (2 + M) + sizes.reduce((a, b) => a + b, 0) + n * (1 + M));
-    let at = 0;
+    const { buffer: buf, offset } = this.slab.take(
+      8 * n * (2 + M) + sizes.reduce((a, b) => a + b, 0) + n * (1 + M),
+    );
+    let at = offset;
     const carve = <T extends TypedArray>(src: T, count: number): T => {
       const C = src.constructor as new (b: ArrayBuffer, o: number, l: number) => T;
       const a = new C(buf, at, count);

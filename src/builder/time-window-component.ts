@@ -16,6 +16,7 @@ import {
   type TypedArray,
 } from "../core/index.js";
 import type { BusMessage } from "../transport/index.js";
+import { ByteSlab } from "./byte-slab.js";
 import { HI, LO } from "./event-columns.js";
 import {
   TimeWindowBuilder,
@@ -91,6 +92,7 @@ class BuildRun {
   private pendingEvents = 0;
   private last: Partial<TimeWindowStats> = {};
   private readonly limiter = new RateLimiter(5, 10_000);
+  private readonly slab = new ByteSlab();
 
   constructor(
     private readonly p: TimeWindowParams,
@@ -226,16 +228,16 @@ class BuildRun {
     }
     const M = this.p.modules;
     const n = e.n;
-    // the per-event columns carved from one allocation (fewer backing stores for the GC to track)
-    const buf = new ArrayBuffer(n * (8 + 8 + 8 + 2));
-    const eventNumber = new BigUint64Array(buf, 0, n);
-    const runNumber = new BigUint64Array(buf, 8 * n, n);
-    const time = new Float64Array(buf, 16 * n, n);
-    const present = new Uint16Array(buf, 24 * n, n);
+    // the per-event columns carved from a shared slab (fewer backing stores for the GC to track)
+    const { buffer: buf, offset: at } = this.slab.take(n * (8 + 8 + 8 + 2));
+    const eventNumber = new BigUint64Array(buf, at, n);
+    const runNumber = new BigUint64Array(buf, at + 8 * n, n);
+    const time = new Float64Array(buf, at + 16 * n, n);
+    const present = new Uint16Array(buf, at + 24 * n, n);
     // uint64 columns written as 32-bit words: no bigint per event
     const first = s.emitted + 1;
-    const evW = new Uint32Array(buf, 0, 2 * n);
-    const runW = new Uint32Array(buf, 8 * n, 2 * n);
+    const evW = new Uint32Array(buf, at, 2 * n);
+    const runW = new Uint32Array(buf, at + 8 * n, 2 * n);
     const run = this.run.run;
     for (let i = 0; i < n; i++) {
       const v = first + i;

@@ -1,0 +1,36 @@
+// Carves page columns out of shared 1 MiB ArrayBuffers (a copy of builder/byte-slab.ts until core has one).
+import { ErrorCode, HutchError } from "../../core/index.js";
+
+/** Size of one slab unless a single request is larger (bytes). */
+export const SLAB_BYTES_DEFAULT = 1 << 20;
+
+/**
+ * A bump allocator over ArrayBuffers: `take(bytes)` returns an 8-byte aligned, zeroed region of a slab that is
+ * never handed out again (no reuse, so pages may be held by subscribers for as long as they like). A new slab is
+ * started when the current one is full; a slab is freed by the GC once no page refers to it. Allocating one
+ * ArrayBuffer per page at 1000s of pages/s makes V8 run a full mark-compact every few tens of ms; slabs avoid it.
+ * The cost: a page kept alive keeps its whole slab (at most `slabBytes`) alive.
+ * @example const slab = new ByteSlab(); const { buffer, offset } = slab.take(4096); new Float32Array(buffer, offset, 1024);
+ */
+export class ByteSlab {
+  private buffer: ArrayBuffer | undefined;
+  private used = 0;
+
+  constructor(private readonly slabBytes = SLAB_BYTES_DEFAULT) {
+    if (!Number.isInteger(slabBytes) || slabBytes < 8) {
+      throw new HutchError(ErrorCode.Validation, `slab size must be an integer >= 8 bytes, got ${slabBytes}`);
+    }
+  }
+
+  /** A zeroed region of `bytes` bytes: the slab and the region's byte offset (a multiple of 8). */
+  take(bytes: number): { buffer: ArrayBuffer; offset: number } {
+    const size = Math.ceil(bytes / 8) * 8;
+    if (!this.buffer || this.used + size > this.buffer.byteLength) {
+      this.buffer = new ArrayBuffer(Math.max(size, this.slabBytes));
+      this.used = 0;
+    }
+    const offset = this.used;
+    this.used += size;
+    return { buffer: this.buffer, offset };
+  }
+}
