@@ -1,5 +1,5 @@
 // Columns of built events: per-field rows copied as 32-bit words (no bigints, no views per row) and a growable output.
-import { ByteSlab } from "./byte-slab.js";
+import { ByteSlab } from "../core/index.js";
 import { allocTyped, dtypeOf, dtypeSize, shapeSize, type DType, type TypedArray } from "../core/index.js";
 
 /** True on little-endian hosts: index of the low 32-bit word of a uint64 in a Uint32Array view. */

@@ -16,7 +16,7 @@ import {
   type TypedArray,
 } from "../core/index.js";
 import type { BusMessage } from "../transport/index.js";
-import { ByteSlab } from "./byte-slab.js";
+import { ByteSlab } from "../core/index.js";
 import { HI, LO } from "./event-columns.js";
 import {
   TimeWindowBuilder,

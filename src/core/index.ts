@@ -15,3 +15,4 @@ export * from "./roi.js";
 export * from "./fit.js";
 export * from "./fit-histogram.js";
 export * from "./fit-unbinned.js";
+export * from "./byte-slab.js";

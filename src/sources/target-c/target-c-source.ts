@@ -15,7 +15,7 @@ import { defineComponent, type ComponentContext, type ComponentHooks } from "../
 import { RateLimiter, nd, type FieldSpec, type StreamFactory } from "../../core/index.js";
 import { ModuleMapSchema, moduleResolver } from "./module-map.js";
 import { ModuleTracker } from "./module-tracker.js";
-import { ByteSlab } from "./byte-slab.js";
+import { ByteSlab } from "../../core/index.js";
 import { UdpReceiver } from "./udp-receiver.js";
 
 /** Params of the TARGET-C source (instrument file `params:`). */

@@ -1,5 +1,5 @@
-// Carves page columns out of shared 1 MiB ArrayBuffers (a copy of builder/byte-slab.ts until core has one).
-import { ErrorCode, HutchError } from "../../core/index.js";
+// Carves page columns out of shared 1 MiB ArrayBuffers: far fewer backing stores for V8 to track than one per page.
+import { ErrorCode, HutchError } from "./errors.js";
 
 /** Size of one slab unless a single request is larger (bytes). */
 export const SLAB_BYTES_DEFAULT = 1 << 20;
