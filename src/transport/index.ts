@@ -9,3 +9,4 @@ export * from "./zmq-push-sender.js";
 export * from "./zmq-pull-receiver.js";
 export * from "./broker.js";
 export * from "./bridge.js";
+export * from "./inbox-subscription.js";

@@ -1,9 +1,9 @@
 // ZeroMQ PULL reader for data that must not drop: a `block` queue whose fullness stops the socket reads.
 import { Pull } from "zeromq";
-import type { Logger, QueueStats } from "../core/index.js";
-import type { BusMessage, Subscription } from "./bus.js";
+import type { Logger } from "../core/index.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
-import { ZmqInbox, type WireStats } from "./zmq-inbox.js";
+import { ZmqInbox } from "./zmq-inbox.js";
+import { InboxSubscription } from "./inbox-subscription.js";
 
 /** Options of a ZmqPullReceiver. */
 export interface ZmqPullReceiverOptions {
@@ -31,13 +31,7 @@ export interface ZmqPullReceiverOptions {
  * const tx = await ZmqPushSender.open({ address: rx.endpoint, instrument: "demo" });
  * for await (const { doc } of rx) store(doc);
  */
-export class ZmqPullReceiver implements Subscription {
-  private constructor(
-    private readonly inbox: ZmqInbox,
-    /** The address the socket is attached to (resolved port when bound to port 0). */
-    readonly endpoint: string,
-  ) {}
-
+export class ZmqPullReceiver extends InboxSubscription {
   /** Creates the socket and binds (or connects) it. */
   static async open(opts: ZmqPullReceiverOptions): Promise<ZmqPullReceiver> {
     const socket = new Pull({ linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 });
@@ -52,47 +46,5 @@ export class ZmqPullReceiver implements Subscription {
     const unlink = linkAbort(opts.signal, () => inbox.close());
     void inbox.closed().then(unlink);
     return new ZmqPullReceiver(inbox, endpoint);
-  }
-
-  get name(): string {
-    return this.inbox.name;
-  }
-
-  /** Always empty: PULL does not filter topics. */
-  get prefix(): string {
-    return this.inbox.prefix;
-  }
-
-  /** Queue counters (`blocked` counts the times reading paused for a slow consumer). */
-  get stats(): QueueStats {
-    return this.inbox.stats;
-  }
-
-  /** Socket-side counters: received, bytes, decoded, invalid and rejected by reason. */
-  get wire(): WireStats {
-    return this.inbox.wire;
-  }
-
-  /** Every counter as one flat record for metrics. */
-  counters(): Record<string, number> {
-    return this.inbox.counters();
-  }
-
-  get(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<BusMessage | undefined> {
-    return this.inbox.get(opts);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<BusMessage> {
-    return this.inbox[Symbol.asyncIterator]();
-  }
-
-  /** Resolves when the receiver ends, with the error that ended it, if any (never rejects). */
-  closed(): Promise<Error | undefined> {
-    return this.inbox.closed();
-  }
-
-  /** Closes the socket; queued messages can still be drained. Messages in ZeroMQ's buffers are lost. */
-  close(): void {
-    this.inbox.close();
   }
 }

@@ -1,9 +1,9 @@
 // ZeroMQ SUB reader for monitoring: prefix subscription into a bounded (by default drop-oldest) queue.
 import { Subscriber } from "zeromq";
-import type { Logger, OverflowPolicy, QueueStats } from "../core/index.js";
-import type { BusMessage, Subscription } from "./bus.js";
+import type { Logger, OverflowPolicy } from "../core/index.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
-import { ZmqInbox, type WireStats } from "./zmq-inbox.js";
+import { ZmqInbox } from "./zmq-inbox.js";
+import { InboxSubscription } from "./inbox-subscription.js";
 
 /** Options of a ZmqSubscriber. */
 export interface ZmqSubscriberOptions {
@@ -36,13 +36,7 @@ export interface ZmqSubscriberOptions {
  * const sub = await ZmqSubscriber.open({ address: "tcp://127.0.0.1:5560", prefix: "demo/" });
  * for await (const { topic, doc } of sub) console.log(topic, doc.kind);
  */
-export class ZmqSubscriber implements Subscription {
-  private constructor(
-    private readonly inbox: ZmqInbox,
-    /** The address the socket is attached to (resolved port when bound to port 0). */
-    readonly endpoint: string,
-  ) {}
-
+export class ZmqSubscriber extends InboxSubscription {
   /** Creates the socket, subscribes to the prefix and connects (or binds). */
   static async open(opts: ZmqSubscriberOptions): Promise<ZmqSubscriber> {
     const prefix = opts.prefix ?? "";
@@ -60,46 +54,5 @@ export class ZmqSubscriber implements Subscription {
     const unlink = linkAbort(opts.signal, () => inbox.close());
     void inbox.closed().then(unlink);
     return new ZmqSubscriber(inbox, endpoint);
-  }
-
-  get name(): string {
-    return this.inbox.name;
-  }
-
-  get prefix(): string {
-    return this.inbox.prefix;
-  }
-
-  /** Queue counters (delivered, dropped by policy, depth). */
-  get stats(): QueueStats {
-    return this.inbox.stats;
-  }
-
-  /** Socket-side counters: received, bytes, decoded, invalid and rejected by reason, echoes. */
-  get wire(): WireStats {
-    return this.inbox.wire;
-  }
-
-  /** Every counter as one flat record for metrics. */
-  counters(): Record<string, number> {
-    return this.inbox.counters();
-  }
-
-  get(opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<BusMessage | undefined> {
-    return this.inbox.get(opts);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<BusMessage> {
-    return this.inbox[Symbol.asyncIterator]();
-  }
-
-  /** Resolves when the subscription ends, with the error that ended it, if any (never rejects). */
-  closed(): Promise<Error | undefined> {
-    return this.inbox.closed();
-  }
-
-  /** Closes the socket; queued messages can still be drained. Idempotent. */
-  close(): void {
-    this.inbox.close();
   }
 }
