@@ -59,8 +59,11 @@ export class ComponentHost {
   private readonly abort = new AbortController();
   readonly ctx: ComponentContext;
 
+  private early: ComponentToCore[] | undefined = [];
+
   private constructor(private readonly opts: HostOptions) {
-    const send = (m: ComponentToCore) => opts.link.send(m);
+    // Lines logged while the component is being created go out after its hello, so the core knows the sender.
+    const send = (m: ComponentToCore) => (this.early ? this.early.push(m) : opts.link.send(m));
     const runOf = () => this.run;
     this.ctx = {
       name: opts.name,
@@ -148,6 +151,9 @@ export class ComponentHost {
       placement: this.opts.placement ?? "inproc",
       state: this.state,
     });
+    const early = this.early;
+    this.early = undefined;
+    for (const m of early ?? []) this.opts.link.send(m);
   }
 
   private beat(): void {
