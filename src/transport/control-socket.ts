@@ -2,6 +2,7 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { Dealer, Router } from "zeromq";
 import { ErrorCode, HutchError, RateLimiter } from "../core/index.js";
+import { bindWithRetry } from "./zmq-endpoint.js";
 
 const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
 const decoder = new Decoder();
@@ -44,7 +45,7 @@ export class ControlServer {
   static async bind(address: string, onInvalid?: (why: string) => void): Promise<ControlServer> {
     const s = new ControlServer(address);
     try {
-      await s.sock.bind(address);
+      await bindWithRetry(s.sock, address);
     } catch (cause) {
       s.sock.close();
       throw new HutchError(

@@ -15,7 +15,7 @@ export type AttachMode = (typeof ATTACH_MODES)[number];
 export async function attachSocket(socket: Socket, address: string, mode: AttachMode): Promise<string> {
   try {
     if (mode === "bind") {
-      await socket.bind(address);
+      await bindWithRetry(socket, address);
       return socket.lastEndpoint ?? address;
     }
     socket.connect(address);
@@ -29,6 +29,24 @@ export async function attachSocket(socket: Socket, address: string, mode: Attach
         (mode === "bind" ? " (is the port in use, or the address not local?)" : " (is the address valid?)"),
       { cause, details: { address, mode } },
     );
+  }
+}
+
+/**
+ * Binds, retrying for up to `withinMs` while the address is still in use: a socket closed a moment ago (a core
+ * restarted on the same port) releases its port asynchronously in ZeroMQ's I/O thread.
+ */
+export async function bindWithRetry(socket: Socket, address: string, withinMs = 2000): Promise<void> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    try {
+      await socket.bind(address);
+      return;
+    } catch (err) {
+      const inUse = (err as { code?: string }).code === "EADDRINUSE";
+      if (!inUse || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
 
