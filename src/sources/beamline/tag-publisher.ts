@@ -20,6 +20,8 @@ export class TagPublisher {
   private readonly missingPoints = new Set<string>();
   private readonly unexpected = new Set<string>();
   private announced = false;
+  /** Tags stamped before this run began (still queued from the last run) are not part of it. */
+  private readonly startedSec = Date.now() / 1000;
 
   constructor(
     private readonly ctx: ComponentContext,
@@ -63,6 +65,10 @@ export class TagPublisher {
   /** Publishes one tag (the descriptors first, at the run's first tag). */
   async publish(msg: TagMessage): Promise<void> {
     const c = this.ctx.counters;
+    if (msg.time < this.startedSec) {
+      c.inc("tags_before_run");
+      return;
+    }
     if (!this.announced) {
       this.announced = true;
       await this.ctx.bus.publish(this.point.descriptor);
