@@ -72,7 +72,11 @@ export function RunControlPanel({ layout }: { panel: PanelOf<"run-control">; lay
           <b>{typeof status?.config.plan === "string" ? status.config.plan : "—"}</b>
         </div>
       </div>
-      <div className="counters num" style={{ fontSize: 12, minHeight: 16 }}>
+      <div
+        className="counters num"
+        style={{ fontSize: 12, minHeight: 16 }}
+        title={events.map(([s, n]) => `${s} ${n}`).join("\n")}
+      >
         {events.map(([s, n]) => (
           <span key={s} style={{ marginRight: 12 }}>
             {s} <b>{count(n)}</b>
