@@ -6,3 +6,4 @@ export * from "./area-detector/index.js";
 export * from "./larpix/index.js";
 export * from "./beamline/index.js";
 export * from "./pmt/index.js";
+export * from "./run-simulator.js";
