@@ -1,9 +1,11 @@
 // Event-page throughput over ZeroMQ PUSH->PULL (encode, send, receive, decode, validate) vs raw zeromq.js.
 //
-// Three pipelines move the same pages over loopback TCP in this process, in alternating rounds:
-//   raw    zeromq.js PUSH->PULL of the page's payload bytes (time + data arrays) as one frame: the reference;
-//   frames zeromq.js PUSH->PULL of the exact frames Hutch puts on the wire, encoded once (multipart cost only);
-//   hutch  ZmqPushSender.send(page) -> ZmqPullReceiver: encode, send, receive, decode, validate, queue.
+// Pipelines move the same pages over loopback TCP in this process, in alternating rounds:
+//   raw      zeromq.js PUSH->PULL of the page's payload bytes (time + data arrays) as one frame: the reference;
+//   frames   zeromq.js PUSH->PULL of the exact frames Hutch puts on the wire, encoded once (multipart cost only);
+//   hutch    ZmqPushSender.send(page) -> ZmqPullReceiver: encode, send, receive, decode, validate, queue; the
+//            page's columns carved from one buffer as Hutch's sources and builders do (ByteSlab): one body frame;
+//   separate the same with time and data in separate allocations: one body frame per array.
 // Each figure is the best of BENCH_ROUNDS rounds of BENCH_ROUND_S seconds: other processes on the machine only
 // ever slow a round down. `cpu_us_per_page` (both threads: JS and ZeroMQ's I/O) is less sensitive to load.
 // Headline: `ratio` = hutch / raw MB/s at 64 KiB pages.
@@ -111,27 +113,29 @@ async function hutchRound(page: EventPage, seconds: number): Promise<Rate> {
 /** Measures one page size; prints its lines and returns hutch/raw. */
 async function measure(label: string, events: number): Promise<number> {
   const s = new StreamFactory(run.info, "wf", { adc: { dtype: "uint16", shape: [SAMPLES] } });
-  const adc = new Uint16Array(events * SAMPLES).map((_, i) => i & 0xfff);
-  const page = s.page(new Float64Array(events).fill(nowSec()), { adc: nd(adc, [events, SAMPLES]) });
-  const payload = Buffer.concat([Buffer.from(page.time.data.buffer), Buffer.from(adc.buffer)]);
+  // one allocation, columns carved from it (time first), as sources and builders carve pages from a ByteSlab
+  const slab = new ArrayBuffer(events * (8 + 2 * SAMPLES));
+  const time = new Float64Array(slab, 0, events).fill(nowSec());
+  const adc = new Uint16Array(slab, 8 * events, events * SAMPLES);
+  for (let i = 0; i < adc.length; i++) adc[i] = i & 0xfff;
+  const page = s.page(time, { adc: nd(adc, [events, SAMPLES]) });
+  const apart = s.page(time.slice(), { adc: nd(adc.slice(), [events, SAMPLES]) });
+  const payload = Buffer.from(slab.slice(0)); // the same bytes, its own allocation
   const frames = encodeDocument(topicOf("bench", page), page);
   const pipelines = {
-    raw: () => rawRound(() => payload, ROUND_S),
-    frames: () => rawRound(() => frames, ROUND_S),
-    hutch: () => hutchRound(page, ROUND_S),
+    raw: (sec: number) => rawRound(() => payload, sec),
+    frames: (sec: number) => rawRound(() => frames, sec),
+    hutch: (sec: number) => hutchRound(page, sec),
+    separate: (sec: number) => hutchRound(apart, sec),
   };
-  await rawRound(() => payload, WARMUP_S);
-  await rawRound(() => frames, WARMUP_S);
-  await hutchRound(page, WARMUP_S);
   type Name = keyof typeof pipelines;
-  const best: Record<Name, { pps: number; cpuUs: number }> = {
-    raw: { pps: 0, cpuUs: Infinity },
-    frames: { pps: 0, cpuUs: Infinity },
-    hutch: { pps: 0, cpuUs: Infinity },
-  };
+  for (const round of Object.values(pipelines)) await round(WARMUP_S);
+  const best = Object.fromEntries(
+    Object.keys(pipelines).map((k) => [k, { pps: 0, cpuUs: Infinity }]),
+  ) as Record<Name, { pps: number; cpuUs: number }>;
   for (let r = 0; r < ROUNDS; r++) {
     for (const [name, round] of Object.entries(pipelines)) {
-      const x = await round();
+      const x = await round(ROUND_S);
       const b = best[name as Name];
       b.pps = Math.max(b.pps, x.pages / x.seconds);
       b.cpuUs = Math.min(b.cpuUs, x.cpuUs / x.pages);
@@ -139,12 +143,14 @@ async function measure(label: string, events: number): Promise<number> {
   }
   const pps = (k: Name) => best[k].pps;
   console.log(`page_bytes_${label}: ${payload.byteLength}`);
-  for (const k of ["raw", "frames", "hutch"] as const) {
+  console.log(`frames_per_page_${label}: ${frames.length}`);
+  for (const k of ["raw", "frames", "hutch", "separate"] as const) {
     console.log(`${k}_MBps_${label}: ${((pps(k) * payload.byteLength) / 1e6).toFixed(1)}`);
     console.log(`${k}_pages_per_s_${label}: ${pps(k).toFixed(0)}`);
     console.log(`${k}_cpu_us_per_page_${label}: ${best[k].cpuUs.toFixed(1)}`);
   }
   console.log(`ratio_vs_same_frames_${label}: ${(pps("hutch") / pps("frames")).toFixed(3)}`);
+  console.log(`ratio_separate_arrays_${label}: ${(pps("separate") / pps("raw")).toFixed(3)}`);
   console.log(`ratio_${label}: ${(pps("hutch") / pps("raw")).toFixed(3)}`);
   return pps("hutch") / pps("raw");
 }

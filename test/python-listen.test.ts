@@ -115,11 +115,20 @@ describe("examples/python/listen.py", () => {
     });
     const wf = new Uint16Array(3 * 1024).map((_, i) => (i * 7) & 0xffff);
     const bigs = [2n ** 53n + 1n, 2n ** 64n - 1n, 0n];
-    const page = s.page(new Float64Array([1.5, 2.25, 3.125]), {
-      wf: nd(wf, [3, 1024]),
-      energy: nd(new Float64Array([0.1, -2.5e300, Math.PI])),
-      ts: nd(new BigUint64Array(bigs)),
-      flag: nd(new Int8Array([-128, 0, 127])),
+    // the page's columns carved from one buffer (as sources do): one body frame, arrays at offsets
+    const buf = new ArrayBuffer(3 * 8 * 3 + wf.byteLength + 8);
+    const col = <T extends { set(a: ArrayLike<number | bigint>): void }>(
+      a: T,
+      v: ArrayLike<number | bigint>,
+    ) => {
+      a.set(v);
+      return a;
+    };
+    const page = s.page(col(new Float64Array(buf, 0, 3), [1.5, 2.25, 3.125]), {
+      flag: nd(col(new Int8Array(buf, 24 + wf.byteLength, 3), [-128, 0, 127])),
+      wf: nd(col(new Uint16Array(buf, 24, 3 * 1024), wf), [3, 1024]),
+      energy: nd(col(new Float64Array(buf, 32 + wf.byteLength, 3), [0.1, -2.5e300, Math.PI])),
+      ts: nd(col(new BigUint64Array(buf, 56 + wf.byteLength, 3), bigs)),
     });
     const event = s.event(
       { wf: nd(new Uint16Array(1024).fill(65535)), energy: 1.25, ts: 2n ** 60n, flag: -1 },

@@ -24,7 +24,7 @@ const GARBAGE: [string, Buffer[], WireRejectReason][] = [
   ["topic only", [Buffer.from("demo/x/log")], "frames"],
   ["bad msgpack", [T, Buffer.from([0xc1, 0xff, 0x00])], "header"],
   ["header not a map", [T, header([1, 2, 3])], "header"],
-  ["wrong version", [T, header({ v: 2, kind: "log", doc: {}, arrays: [] })], "version"],
+  ["wrong version", [T, header({ v: 3, kind: "log", doc: {}, arrays: [] })], "version"],
   ["missing array frame", pageFrames.slice(0, 3), "frames"],
   ["extra frame", [...pageFrames, Buffer.alloc(8)], "frames"],
   ["frame of the wrong size", [...pageFrames.slice(0, 3), Buffer.alloc(15)], "arrays"],

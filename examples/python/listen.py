@@ -23,7 +23,7 @@ import msgpack
 import numpy as np
 import zmq
 
-WIRE_VERSION = 1
+WIRE_VERSIONS = (1, 2)  # 2: arrays at {frame, offset} of body frames; 1: one frame per array
 EXACT = 2**53
 
 
@@ -32,23 +32,35 @@ class WireError(Exception):
 
 
 def decode(frames):
-    """[topic, header, *arrays] -> (topic, origin, doc) with every {"$nd": i} replaced by a numpy array."""
+    """[topic, header, *bodies] -> (topic, origin, doc) with every {"$nd": i} replaced by a numpy array."""
     if len(frames) < 2:
         raise WireError(f"expected at least 2 frames, got {len(frames)}")
     topic = bytes(frames[0].buffer).decode("utf-8")
     header = msgpack.unpackb(frames[1].buffer, raw=False)
-    if not isinstance(header, dict) or header.get("v") != WIRE_VERSION:
-        raise WireError(f"{topic}: not a version {WIRE_VERSION} header")
+    version = header.get("v") if isinstance(header, dict) else None
+    if version not in WIRE_VERSIONS:
+        raise WireError(f"{topic}: wire version {version}, this reader reads versions 1 and 2")
     specs = header.get("arrays", [])
-    if len(specs) != len(frames) - 2:
-        raise WireError(f"{topic}: header declares {len(specs)} arrays, message has {len(frames) - 2}")
+    bodies = [f.buffer for f in frames[2:]]
+    if version == 1 and len(specs) != len(bodies):
+        raise WireError(f"{topic}: header declares {len(specs)} arrays, message has {len(bodies)}")
     arrays = []
-    for spec, frame in zip(specs, frames[2:]):
+    used = 0
+    for i, spec in enumerate(specs):
         dtype = np.dtype(spec["dtype"]).newbyteorder("<")  # the wire is little-endian
         shape = tuple(spec["shape"])
-        if frame.buffer.nbytes != dtype.itemsize * math.prod(shape):
-            raise WireError(f"{topic}: frame of {frame.buffer.nbytes} bytes for {spec}")
-        arrays.append(np.frombuffer(frame.buffer, dtype=dtype).reshape(shape))
+        count = math.prod(shape)
+        frame, offset = (i, 0) if version == 1 else (spec["frame"], spec["offset"])
+        if not 0 <= frame < len(bodies):
+            raise WireError(f"{topic}: arrays[{i}] is in body frame {frame}, message has {len(bodies)}")
+        used = max(used, frame + 1)
+        body = bodies[frame]
+        end = offset + dtype.itemsize * count
+        if offset < 0 or (body.nbytes != end if version == 1 else body.nbytes < end):
+            raise WireError(f"{topic}: body frame {frame} of {body.nbytes} bytes for {spec}")
+        arrays.append(np.frombuffer(body, dtype=dtype, count=count, offset=offset).reshape(shape))
+    if used != len(bodies):
+        raise WireError(f"{topic}: header's arrays use {used} body frames, message has {len(bodies)}")
 
     def restore(v):
         if isinstance(v, dict):

@@ -108,7 +108,10 @@ function randomValue(r: () => number, depth: number, bigints = true): unknown {
   }
 }
 
-/** The reference header: the document with arrays replaced by placeholders, encoded by @msgpack/msgpack. */
+/**
+ * The reference header: the document with arrays replaced by placeholders, encoded by @msgpack/msgpack. Every
+ * array of `doc` must be a whole allocation of its own (so it is body frame `i` at offset 0).
+ */
 function referenceHeader(kind: string, doc: unknown, origin?: string): Uint8Array {
   const arrays: unknown[] = [];
   const strip = (v: unknown): unknown => {
@@ -116,7 +119,7 @@ function referenceHeader(kind: string, doc: unknown, origin?: string): Uint8Arra
     if (Array.isArray(v)) return v.map(strip);
     if ("dtype" in v && "data" in v && ArrayBuffer.isView((v as { data: unknown }).data)) {
       const a = v as unknown as { dtype: string; shape: number[] };
-      arrays.push({ dtype: a.dtype, shape: a.shape });
+      arrays.push({ dtype: a.dtype, shape: a.shape, frame: arrays.length, offset: 0 });
       return { $nd: arrays.length - 1 };
     }
     if (ArrayBuffer.isView(v)) return v;
@@ -124,7 +127,7 @@ function referenceHeader(kind: string, doc: unknown, origin?: string): Uint8Arra
   };
   const body = strip(doc);
   return refEncoder.encode(
-    origin === undefined ? { v: 1, kind, doc: body, arrays } : { v: 1, kind, doc: body, arrays, origin },
+    origin === undefined ? { v: 2, kind, doc: body, arrays } : { v: 2, kind, doc: body, arrays, origin },
   );
 }
 

@@ -3,10 +3,14 @@
 // intermediate trees, cached strings, placeholders and exact integers resolved in the same pass.
 import { ErrorCode, HutchError, bytesOf, isDType, type NdArray } from "../core/index.js";
 
-/** Version of the header layout; decoders refuse other versions. New optional header keys keep version 1. */
-export const WIRE_VERSION = 1;
+/**
+ * Version of the frame layout written: 2 = arrays at `{frame, offset}` of body frames (several arrays of one
+ * buffer share a frame). Version 1 (one frame per array, frame `2 + i`) is still read. New optional header keys
+ * keep the version.
+ */
+export const WIRE_VERSION = 2;
 
-/** Placeholder for an array inside the header's `doc`: `{"$nd": i}` refers to `arrays[i]` and frame `2 + i`. */
+/** Placeholder for an array inside the header's `doc`: `{"$nd": i}` refers to `arrays[i]`. */
 export const ND_KEY = "$nd";
 
 const MAX_EXACT = 2n ** 53n;
@@ -144,11 +148,11 @@ function wContainer(n: number, fix: number, b16: number): void {
   }
 }
 
-/** What the header says of one array frame. */
-export type Spec = { dtype: string; shape: readonly number[] };
+/** The arrays met in the current walk, in placeholder order. */
+let nds: NdArray[] = [];
 
-/** Writes any document value; arrays become `{"$nd": i}` and are collected into `frames` and `specs`. */
-function wVal(v: unknown, frames: Buffer[], specs: Spec[], depth: number): void {
+/** Writes any document value; arrays become `{"$nd": i}` and are collected into `nds`. */
+function wVal(v: unknown, depth: number): void {
   switch (typeof v) {
     case "string":
       return wStr(v);
@@ -174,15 +178,13 @@ function wVal(v: unknown, frames: Buffer[], specs: Spec[], depth: number): void 
   if (depth > MAX_DEPTH) throw new HutchError(ErrorCode.Wire, `document nested deeper than ${MAX_DEPTH}`);
   if (Array.isArray(v)) {
     wContainer(v.length, 0x90, 0xdc);
-    for (const x of v) wVal(x, frames, specs, depth + 1);
+    for (const x of v) wVal(x, depth + 1);
   } else if (isNd(v)) {
-    const d = v.data;
-    frames.push(Buffer.from(d.buffer, d.byteOffset, d.byteLength));
-    specs.push({ dtype: v.dtype, shape: v.shape });
+    nds.push(v);
     ensure(1);
     out[pos++] = 0x81;
     wStr(ND_KEY);
-    wNum(specs.length - 1);
+    wNum(nds.length - 1);
   } else if (ArrayBuffer.isView(v)) {
     const b = bytesOf(v as Uint8Array);
     const n = b.byteLength;
@@ -208,20 +210,74 @@ function wVal(v: unknown, frames: Buffer[], specs: Spec[], depth: number): void 
       const x = o[k];
       if (x === undefined) continue;
       wStr(k);
-      wVal(x, frames, specs, depth + 1);
+      wVal(x, depth + 1);
     }
+  }
+}
+
+// ---- Body frames: arrays that lie together in one buffer travel as one frame ----------------------------------
+
+/**
+ * Bytes of other data a body frame may span between two arrays of one buffer: alignment padding, nothing more
+ * (a frame never carries a sizeable piece of unrelated memory).
+ */
+const GAP_MAX_BYTES = 64;
+
+/** One body frame being laid out: a byte range of `buffer`, and the lowest index of the arrays it holds. */
+interface Body {
+  buffer: ArrayBufferLike;
+  start: number;
+  end: number;
+  first: number;
+  frame: number;
+}
+const bodyOf: Body[] = [];
+const order: number[] = [];
+
+/**
+ * Lays the arrays out in body frames, never copying: arrays of one buffer within GAP_MAX_BYTES of each other
+ * share a frame that starts 8-byte aligned in that buffer (so every array keeps its alignment), any other array
+ * is a frame of its own. Frames are numbered in the order of the first array they hold. Appends the frames.
+ */
+function layOut(arrays: readonly NdArray[], frames: Buffer[]): void {
+  const n = arrays.length;
+  order.length = n;
+  bodyOf.length = n;
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (n > 1) order.sort((a, b) => arrays[a]!.data.byteOffset - arrays[b]!.data.byteOffset);
+  const bodies: Body[] = [];
+  for (const i of order) {
+    const d = arrays[i]!.data;
+    const start = d.byteOffset;
+    const end = start + d.byteLength;
+    let b: Body | undefined;
+    for (const x of bodies) if (x.buffer === d.buffer && start <= x.end + GAP_MAX_BYTES) b = x;
+    if (b === undefined) {
+      b = { buffer: d.buffer, start: start - (start % 8), end, first: i, frame: 0 };
+      bodies.push(b);
+    } else {
+      if (end > b.end) b.end = end;
+      if (i < b.first) b.first = i;
+    }
+    bodyOf[i] = b;
+  }
+  if (bodies.length > 1) bodies.sort((a, b) => a.first - b.first);
+  for (let k = 0; k < bodies.length; k++) {
+    const b = bodies[k]!;
+    b.frame = k;
+    frames.push(Buffer.from(b.buffer as ArrayBuffer, b.start, b.end - b.start));
   }
 }
 
 /**
  * Writes a wire header `{v, kind, doc, arrays[, origin]}` in one walk of `doc`: every NdArray becomes
- * `{"$nd": i}`, its bytes are appended to `frames` (not copied) and its spec to `arrays`. Returns a fresh buffer
- * (ZeroMQ may still hold it, zero-copy, when the next header is written). The bytes are those of
- * `@msgpack/msgpack` with `ignoreUndefined`: safe integers in the smallest int type of any width, other numbers
- * as float64; bigints as int64/uint64.
+ * `{"$nd": i}` and `arrays[i]` = `{dtype, shape, frame, offset}`; the body frames holding the arrays' bytes are
+ * appended to `frames` (views, never copies). Returns a fresh buffer (ZeroMQ may still hold it, zero-copy, when
+ * the next header is written). The bytes are those of `@msgpack/msgpack` with `ignoreUndefined`: safe integers
+ * in the smallest int type of any width, other numbers as float64; bigints as int64/uint64.
  */
 export function packHeader(kind: string, doc: unknown, origin: string | undefined, frames: Buffer[]): Buffer {
-  const specs: Spec[] = [];
+  nds = [];
   pos = 0;
   ensure(1);
   out[pos++] = origin === undefined ? 0x84 : 0x85;
@@ -230,17 +286,27 @@ export function packHeader(kind: string, doc: unknown, origin: string | undefine
   wStr("kind");
   wStr(kind);
   wStr("doc");
-  wVal(doc, frames, specs, 0);
+  wVal(doc, 0);
+  const arrays = nds;
+  nds = [];
+  layOut(arrays, frames);
   wStr("arrays");
-  wContainer(specs.length, 0x90, 0xdc);
-  for (const s of specs) {
+  wContainer(arrays.length, 0x90, 0xdc);
+  for (let i = 0; i < arrays.length; i++) {
+    const a = arrays[i]!;
+    const b = bodyOf[i]!;
     ensure(1);
-    out[pos++] = 0x82;
+    out[pos++] = 0x84;
     wStr("dtype");
-    wStr(s.dtype);
+    wStr(a.dtype);
     wStr("shape");
-    wVal(s.shape, frames, specs, 0);
+    wVal(a.shape, 0);
+    wStr("frame");
+    wNum(b.frame);
+    wStr("offset");
+    wNum(a.data.byteOffset - b.start);
   }
+  bodyOf.length = 0; // do not keep the buffers alive
   if (origin !== undefined) {
     wStr("origin");
     wStr(origin);

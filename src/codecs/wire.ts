@@ -1,8 +1,9 @@
-// The document wire codec: ZeroMQ multipart [topic, msgpack header, ...raw array frames]; see docs/wire.md.
+// The document wire codec: ZeroMQ multipart [topic, msgpack header, ...raw body frames]; see docs/wire.md.
 import {
   DocumentSchema,
   ErrorCode,
   HutchError,
+  dtypeSize,
   isDType,
   shapeSize,
   viewBytes,
@@ -16,9 +17,9 @@ export { WIRE_VERSION };
 
 /**
  * Why a message was rejected (the `details.reason` of its HUTCH_ERR_WIRE error, and a counter name):
- * `frames` fewer than 2 frames or a frame count that differs from the header's `arrays`; `header` not a
- * MessagePack map; `version` another `v`; `arrays` a bad array spec, a frame of the wrong size or a dangling
- * `{"$nd": i}`; `schema` a document that fails its schema; `topic` a topic that does not end with the kind.
+ * `frames` fewer than 2 frames or a number of body frames that differs from what the header's `arrays` refer to;
+ * `header` not a MessagePack map; `version` a `v` other than 1 or 2; `arrays` a bad array spec, an array that
+ * does not fit its frame or a dangling `{"$nd": i}`; `schema` a document that fails its schema; `topic` a topic that does not end with the kind.
  */
 export const WIRE_REJECT_REASONS = ["frames", "header", "version", "arrays", "schema", "topic"] as const;
 /** One rejection reason. */
@@ -49,8 +50,10 @@ export function wireRejectReason(err: unknown): WireRejectReason | undefined {
 }
 
 /**
- * Encodes a document as multipart frames. Arrays become raw frames, never copied: do not mutate an array
- * after sending it. Throws HUTCH_ERR_WIRE for values MessagePack cannot carry (functions, bigints past 64 bits).
+ * Encodes a document as multipart frames `[topic, header, ...bodies]`. Arrays are never copied: arrays that lie
+ * together in one buffer (page columns carved from one allocation) travel as one body frame, any other array as
+ * a frame of its own. Do not mutate an array after sending it. Throws HUTCH_ERR_WIRE for values MessagePack
+ * cannot carry (functions, bigints past 64 bits).
  * @example const frames = encodeDocument("demo/waveforms/event-page", page); await pub.send(frames);
  */
 export function encodeDocument(topic: string, doc: Document, opts: EncodeOptions = {}): Buffer[] {
@@ -60,29 +63,54 @@ export function encodeDocument(topic: string, doc: Document, opts: EncodeOptions
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Turns the header's array specs and frames into typed-array views (no copy when aligned). */
-function viewArrays(topic: string, specs: unknown[], frames: readonly Uint8Array[]): NdArray[] {
-  const out: NdArray[] = new Array<NdArray>(specs.length);
-  for (let i = 0; i < specs.length; i++) {
-    const spec = specs[i] as { dtype?: unknown; shape?: unknown } | null;
-    const shape = spec?.shape;
-    let ok = spec !== null && typeof spec === "object" && isDType(spec.dtype) && Array.isArray(shape);
-    if (ok) for (const x of shape as unknown[]) if (!Number.isInteger(x) || (x as number) < 0) ok = false;
-    if (!ok) {
-      throw reject("arrays", `topic '${topic}': arrays[${i}] needs a dtype and a shape of integers >= 0`);
-    }
-    try {
-      out[i] = viewBytes(spec!.dtype as NdArray["dtype"], shape as number[], frames[i + 2]!);
-    } catch (cause) {
-      throw reject("arrays", `topic '${topic}': arrays[${i}]: ${(cause as Error).message}`, cause);
-    }
-  }
-  return out;
-}
+/** Versions read: 1 (array i is the whole of frame 2 + i) and 2 (array i at `offset` of body frame `frame`). */
+const READ_VERSIONS: readonly unknown[] = [1, WIRE_VERSION];
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 const isInt = (v: unknown, min: number): v is number => Number.isInteger(v) && (v as number) >= min;
+
+type SpecIn = { dtype?: unknown; shape?: unknown; frame?: unknown; offset?: unknown } | null;
+
+/** Turns the header's array specs and body frames into typed-array views (no copy when aligned). */
+function viewArrays(topic: string, v: number, specs: unknown[], frames: readonly Uint8Array[]): NdArray[] {
+  const bodies = frames.length - 2;
+  const out: NdArray[] = new Array<NdArray>(specs.length);
+  let used = 0;
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i] as SpecIn;
+    const shape = spec?.shape;
+    let ok = spec !== null && typeof spec === "object" && isDType(spec.dtype) && Array.isArray(shape);
+    if (ok) for (const x of shape as unknown[]) if (!Number.isInteger(x) || (x as number) < 0) ok = false;
+    const k = v === 1 ? i : spec?.frame;
+    const at = v === 1 ? 0 : spec?.offset;
+    if (!ok || !isInt(k, 0) || !isInt(at, 0)) {
+      const what = v === 1 ? "a dtype and a shape" : "a dtype, a shape, a frame and an offset";
+      throw reject("arrays", `topic '${topic}': arrays[${i}] needs ${what} of integers >= 0`);
+    }
+    if (k >= bodies) {
+      throw reject("frames", `topic '${topic}': arrays[${i}] is in body frame ${k}, message has ${bodies}`);
+    }
+    if (k >= used) used = k + 1;
+    const dtype = spec!.dtype as NdArray["dtype"];
+    const f = frames[k + 2]!;
+    const size = dtypeSize(dtype) * shapeSize(shape as number[]);
+    if (v === 1 ? f.byteLength !== size : at + size > f.byteLength) {
+      throw reject(
+        "arrays",
+        `topic '${topic}': arrays[${i}] (${dtype} [${(shape as number[]).join(",")}]) needs ${size} bytes at ` +
+          `offset ${at} of body frame ${k}, which holds ${f.byteLength}`,
+      );
+    }
+    out[i] = viewBytes(dtype, shape as number[], new Uint8Array(f.buffer, f.byteOffset + at, size));
+  }
+  if (used !== bodies) {
+    throw reject(
+      "frames",
+      `topic '${topic}': header's arrays use ${used} body frame(s), message has ${bodies}`,
+    );
+  }
+  return out;
+}
 
 /** The NdArraySchema check, written out. */
 function isNdArray(v: unknown): v is NdArray {
@@ -142,17 +170,20 @@ export function decodeDocument(frames: readonly Uint8Array[]): WireMessage {
     throw reject("header", `topic '${topic}': header is not a map`);
   }
   const h = header as { v?: unknown; kind?: unknown; doc?: unknown; arrays?: unknown; origin?: unknown };
-  if (h.v !== WIRE_VERSION) {
-    throw reject("version", `topic '${topic}': wire version ${String(h.v)}, expected ${WIRE_VERSION}`);
+  if (!READ_VERSIONS.includes(h.v)) {
+    throw reject(
+      "version",
+      `topic '${topic}': wire version ${String(h.v)}, this reader reads versions 1 and 2`,
+    );
   }
   const specs = Array.isArray(h.arrays) ? (h.arrays as unknown[]) : [];
-  if (specs.length !== frames.length - 2) {
+  if (h.v === 1 && specs.length !== frames.length - 2) {
     throw reject(
       "frames",
       `topic '${topic}': header declares ${specs.length} array frame(s), message has ${frames.length - 2}`,
     );
   }
-  const arrays = viewArrays(topic, specs, frames);
+  const arrays = viewArrays(topic, h.v as number, specs, frames);
   for (const [parent, key, ref] of refs) {
     const a = arrays[ref.i];
     if (!a) throw reject("arrays", `topic '${topic}': array reference ${ref.i} out of range`);
