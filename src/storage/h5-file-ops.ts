@@ -50,9 +50,10 @@ export class H5FileOps {
   apply(batch: Batch): { appendedBytes: number; fileBytes: number } {
     this.appendedBytes = 0;
     const arena = batch.arena ? new Uint8Array(batch.arena) : new Uint8Array(0);
+    const sources = [arena, ...(batch.shared ?? []).map((b) => new Uint8Array(b))];
     for (const op of batch.ops) {
       try {
-        this.applyOp(op, arena);
+        this.applyOp(op, sources);
       } catch (err) {
         throw this.failure(op, err);
       }
@@ -80,7 +81,8 @@ export class H5FileOps {
     }
   }
 
-  private applyOp(op: FileOp, arena: Uint8Array): void {
+  /** `sources[0]` is the batch's arena, `sources[1 + i]` its shared buffer i. */
+  private applyOp(op: FileOp, sources: readonly Uint8Array[]): void {
     switch (op.op) {
       case "open":
         return this.open(op.path);
@@ -96,7 +98,7 @@ export class H5FileOps {
         this.structural();
         return writeAttrs(h5wasm, this.mod, this.fileId(), op.path, op.attrs as Attrs);
       case "append":
-        return this.append(op, arena);
+        return this.append(op, sources);
       case "flush":
         if (this.file) this.check(this.mod.flush(this.fileId()), "flush");
         return;
@@ -185,7 +187,7 @@ export class H5FileOps {
     });
   }
 
-  private append(op: Extract<FileOp, { op: "append" }>, arena: Uint8Array): void {
+  private append(op: Extract<FileOp, { op: "append" }>, sources: readonly Uint8Array[]): void {
     const ds = this.datasets.get(op.path);
     if (!ds) throw new Error(`append to ${op.path}: no such dataset in this file`);
     if (op.rows === 0) return;
@@ -199,8 +201,8 @@ export class H5FileOps {
     this.appendedBytes += bytes;
     if (ds.gzip === 0) {
       return this.writeRows(op.path, ds, op.rows, (heap, at) => {
-        for (const [off, len] of segs) {
-          heap.set(arena.subarray(off, off + len), at);
+        for (const [off, len, i] of segs) {
+          heap.set(sourceOf(sources, i, op.path).subarray(off, off + len), at);
           at += len;
         }
       });
@@ -214,8 +216,8 @@ export class H5FileOps {
       all.set(ds.tail, 0);
       at = ds.tail.byteLength;
     }
-    for (const [off, len] of segs) {
-      all.set(arena.subarray(off, off + len), at);
+    for (const [off, len, i] of segs) {
+      all.set(sourceOf(sources, i, op.path).subarray(off, off + len), at);
       at += len;
     }
     if (whole > 0)
@@ -315,4 +317,11 @@ export class H5FileOps {
     const path = op.op === "open" ? op.path : this.path;
     return new StorageFailure(path, op.op, err, osFailureOf(err));
   }
+}
+
+/** The buffer a segment points into: the arena, or shared buffer `i`. */
+function sourceOf(sources: readonly Uint8Array[], i: number | undefined, path: string): Uint8Array {
+  const src = sources[i === undefined ? 0 : 1 + i];
+  if (!src) throw new Error(`append to ${path}: shared buffer ${i} is missing from the batch`);
+  return src;
 }

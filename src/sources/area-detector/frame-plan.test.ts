@@ -51,6 +51,16 @@ describe("background", () => {
     expect(sub[3]).toBeCloseTo(8 - 23 / 3, 5);
   });
 
+  it("mean of an even and an odd number of frames (frames are summed two per pass)", async () => {
+    for (const k of [1, 2, 4, 5]) {
+      const acc = new BackgroundAccumulator("mean", 2, 2);
+      for (let i = 0; i < k; i++) acc.add(Uint16Array.of(i, 10 * i, 65535, 1));
+      expect(acc.count).toBe(k);
+      const mean = (k - 1) / 2;
+      expect([...(await acc.result())!]).toEqual([mean, 10 * mean, 65535, 1]);
+    }
+  });
+
   it("median per pixel, odd and even counts", async () => {
     const odd = new BackgroundAccumulator("median", 2, 2);
     for (const f of frames) odd.add(f);
