@@ -192,6 +192,18 @@ describe("wire MessagePack", () => {
     }
   });
 
+  it("reads repeated and look-alike strings exactly (the text cache confirms every byte)", () => {
+    const a = "aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbbbbb"; // same length, first, middle and last byte as b
+    const b = "aaaaaaaaaaaaaaaaaaaa-bbbbbbbbbbbbbbbbxbbb";
+    const u = "ééééééééééééééééééééé"; // 42 bytes of UTF-8, 21 characters
+    for (let i = 0; i < 3; i++) {
+      expect(unpackHeader(refEncoder.encode([a, b, u, b, a])).header).toEqual([a, b, u, b, a]);
+      expect(unpackHeader(Buffer.from([0xb4, ...new Array<number>(20).fill(0xff)])).header).toBe(
+        "\ufffd".repeat(20),
+      );
+    }
+  });
+
   it("keeps a __proto__ key as data, not as the prototype", () => {
     const bytes = Buffer.from([0x81, 0xa9, ...Buffer.from("__proto__"), 0x81, 0xa1, 0x61, 0x01]);
     const o = unpackHeader(bytes).header as Record<string, unknown>;

@@ -223,50 +223,76 @@ function wVal(v: unknown, depth: number): void {
  */
 const GAP_MAX_BYTES = 64;
 
-/** One body frame being laid out: a byte range of `buffer`, and the lowest index of the arrays it holds. */
-interface Body {
-  buffer: ArrayBufferLike;
-  start: number;
-  end: number;
-  first: number;
-  frame: number;
+// The layout of the current message, in reused tables (no objects per message): arrays sorted by position, the
+// body of each array, and per body its buffer, byte range, lowest array index and frame number.
+let byPos = new Int32Array(16);
+let bodyOf = new Int32Array(16);
+let bStart = new Float64Array(16);
+let bEnd = new Float64Array(16);
+let bFirst = new Int32Array(16);
+let bFrame = new Int32Array(16);
+const bBuffer: ArrayBufferLike[] = [];
+const NO_BUFFER = new ArrayBuffer(0);
+
+function grow(n: number): void {
+  if (byPos.length >= n) return;
+  const m = 2 * n;
+  [byPos, bodyOf, bFirst, bFrame] = [
+    new Int32Array(m),
+    new Int32Array(m),
+    new Int32Array(m),
+    new Int32Array(m),
+  ];
+  [bStart, bEnd] = [new Float64Array(m), new Float64Array(m)];
 }
-const bodyOf: Body[] = [];
-const order: number[] = [];
 
 /**
  * Lays the arrays out in body frames, never copying: arrays of one buffer within GAP_MAX_BYTES of each other
  * share a frame that starts 8-byte aligned in that buffer (so every array keeps its alignment), any other array
- * is a frame of its own. Frames are numbered in the order of the first array they hold. Appends the frames.
+ * is a frame of its own. Frames are numbered in the order of the first array they hold. Appends the frames and
+ * returns how many there are; `bodyOf`, `bStart`, `bFrame` then say where each array is.
  */
-function layOut(arrays: readonly NdArray[], frames: Buffer[]): void {
+function layOut(arrays: readonly NdArray[], frames: Buffer[]): number {
   const n = arrays.length;
-  order.length = n;
-  bodyOf.length = n;
-  for (let i = 0; i < n; i++) order[i] = i;
-  if (n > 1) order.sort((a, b) => arrays[a]!.data.byteOffset - arrays[b]!.data.byteOffset);
-  const bodies: Body[] = [];
-  for (const i of order) {
+  grow(n);
+  for (let i = 0; i < n; i++) {
+    const at = arrays[i]!.data.byteOffset; // insertion sort: a handful of arrays
+    let j = i;
+    for (; j > 0 && arrays[byPos[j - 1]!]!.data.byteOffset > at; j--) byPos[j] = byPos[j - 1]!;
+    byPos[j] = i;
+  }
+  let bodies = 0;
+  for (let r = 0; r < n; r++) {
+    const i = byPos[r]!;
     const d = arrays[i]!.data;
     const start = d.byteOffset;
     const end = start + d.byteLength;
-    let b: Body | undefined;
-    for (const x of bodies) if (x.buffer === d.buffer && start <= x.end + GAP_MAX_BYTES) b = x;
-    if (b === undefined) {
-      b = { buffer: d.buffer, start: start - (start % 8), end, first: i, frame: 0 };
-      bodies.push(b);
+    let k = -1;
+    for (let x = 0; x < bodies; x++) if (bBuffer[x] === d.buffer && start <= bEnd[x]! + GAP_MAX_BYTES) k = x;
+    if (k < 0) {
+      k = bodies++;
+      bBuffer[k] = d.buffer;
+      bStart[k] = start - (start % 8);
+      bEnd[k] = end;
+      bFirst[k] = i;
     } else {
-      if (end > b.end) b.end = end;
-      if (i < b.first) b.first = i;
+      if (end > bEnd[k]!) bEnd[k] = end;
+      if (i < bFirst[k]!) bFirst[k] = i;
     }
-    bodyOf[i] = b;
+    bodyOf[i] = k;
   }
-  if (bodies.length > 1) bodies.sort((a, b) => a.first - b.first);
-  for (let k = 0; k < bodies.length; k++) {
-    const b = bodies[k]!;
-    b.frame = k;
-    frames.push(Buffer.from(b.buffer as ArrayBuffer, b.start, b.end - b.start));
+  for (let k = 0; k < bodies; k++) {
+    let f = 0;
+    for (let x = 0; x < bodies; x++) if (bFirst[x]! < bFirst[k]!) f++;
+    bFrame[k] = f;
   }
+  for (let f = 0; f < bodies; f++) {
+    for (let k = 0; k < bodies; k++) {
+      if (bFrame[k] !== f) continue;
+      frames.push(Buffer.from(bBuffer[k] as ArrayBuffer, bStart[k], bEnd[k]! - bStart[k]!));
+    }
+  }
+  return bodies;
 }
 
 /**
@@ -289,12 +315,12 @@ export function packHeader(kind: string, doc: unknown, origin: string | undefine
   wVal(doc, 0);
   const arrays = nds;
   nds = [];
-  layOut(arrays, frames);
+  const bodies = layOut(arrays, frames);
   wStr("arrays");
   wContainer(arrays.length, 0x90, 0xdc);
   for (let i = 0; i < arrays.length; i++) {
     const a = arrays[i]!;
-    const b = bodyOf[i]!;
+    const k = bodyOf[i]!;
     ensure(1);
     out[pos++] = 0x84;
     wStr("dtype");
@@ -302,11 +328,11 @@ export function packHeader(kind: string, doc: unknown, origin: string | undefine
     wStr("shape");
     wVal(a.shape, 0);
     wStr("frame");
-    wNum(b.frame);
+    wNum(bFrame[k]!);
     wStr("offset");
-    wNum(a.data.byteOffset - b.start);
+    wNum(a.data.byteOffset - bStart[k]!);
   }
-  bodyOf.length = 0; // do not keep the buffers alive
+  for (let k = 0; k < bodies; k++) bBuffer[k] = NO_BUFFER; // do not keep the buffers alive
   if (origin !== undefined) {
     wStr("origin");
     wStr(origin);
@@ -339,20 +365,33 @@ function need(n: number): void {
   if (rp + n > rb.length) throw bad(`header is truncated at byte ${rp}`);
 }
 
+/** ASCII strings of up to TEXT_CACHE_BYTES bytes by a slot of their bytes: uids, names and topics repeat. */
+const textCache: (string | undefined)[] = new Array<string | undefined>(4096).fill(undefined);
+const TEXT_CACHE_BYTES = 64;
+
+/**
+ * The UTF-8 text of `len` bytes of `b` at `start`. Short ASCII strings come from a cache, confirmed byte by
+ * byte (a cached string holds only characters below 0x80, so it can only match the bytes it was read from).
+ */
+export function readText(b: Buffer, start: number, len: number): string {
+  if (len === 0 || len > TEXT_CACHE_BYTES) return b.toString("utf8", start, start + len);
+  const slot = ((len << 7) ^ (b[start]! << 4) ^ (b[start + (len >> 1)]! << 2) ^ b[start + len - 1]!) & 4095;
+  const s = textCache[slot];
+  if (s !== undefined && s.length === len) {
+    let i = 0;
+    while (i < len && s.charCodeAt(i) === b[start + i]) i++;
+    if (i === len) return s;
+  }
+  const t = b.toString("utf8", start, start + len);
+  if (t.length === len) textCache[slot] = t; // one char per byte: ASCII (or U+FFFD, which matches no byte)
+  return t;
+}
+
 function rStr(len: number): string {
   need(len);
   const start = rp;
   rp += len;
-  if (len <= 16) {
-    let s = "";
-    for (let i = start; i < rp; i++) {
-      const c = rb[i]!;
-      if (c >= 0x80) return rb.toString("utf8", start, rp);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
-  return rb.toString("utf8", start, rp);
+  return readText(rb, start, len);
 }
 
 function rKey(): string {

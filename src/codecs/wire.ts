@@ -11,7 +11,14 @@ import {
   type EventPage,
   type NdArray,
 } from "../core/index.js";
-import { WIRE_VERSION, packHeader, unpackHeader, wireError, type HeaderRefs } from "./wire-msgpack.js";
+import {
+  WIRE_VERSION,
+  packHeader,
+  readText,
+  unpackHeader,
+  wireError,
+  type HeaderRefs,
+} from "./wire-msgpack.js";
 
 export { WIRE_VERSION };
 
@@ -57,12 +64,34 @@ export function wireRejectReason(err: unknown): WireRejectReason | undefined {
  * @example const frames = encodeDocument("demo/waveforms/event-page", page); await pub.send(frames);
  */
 export function encodeDocument(topic: string, doc: Document, opts: EncodeOptions = {}): Buffer[] {
-  const frames: Buffer[] = [Buffer.from(topic), EMPTY];
+  let t = topics.get(topic);
+  if (t === undefined) {
+    if (topics.size >= TOPICS_MAX) topics.clear();
+    topics.set(topic, (t = Buffer.from(topic)));
+  }
+  const frames: Buffer[] = [t, EMPTY];
   frames[1] = packHeader(doc.kind, doc, opts.origin, frames);
   return frames;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Topic frames by topic: a bus has a few dozen topics; ZeroMQ copies or references them, never writes them. */
+const topics = new Map<string, Buffer>();
+const TOPICS_MAX = 4096;
+
+type Ctor = new (b: ArrayBufferLike, o: number, n: number) => NdArray["data"];
+const CTORS: Record<NdArray["dtype"], Ctor> = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  uint64: BigUint64Array,
+  int64: BigInt64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+};
 /** Versions read: 1 (array i is the whole of frame 2 + i) and 2 (array i at `offset` of body frame `frame`). */
 const READ_VERSIONS: readonly unknown[] = [1, WIRE_VERSION];
 
@@ -93,7 +122,9 @@ function viewArrays(topic: string, v: number, specs: unknown[], frames: readonly
     if (k >= used) used = k + 1;
     const dtype = spec!.dtype as NdArray["dtype"];
     const f = frames[k + 2]!;
-    const size = dtypeSize(dtype) * shapeSize(shape as number[]);
+    const item = dtypeSize(dtype);
+    const count = shapeSize(shape as number[]);
+    const size = item * count;
     if (v === 1 ? f.byteLength !== size : at + size > f.byteLength) {
       throw reject(
         "arrays",
@@ -101,7 +132,11 @@ function viewArrays(topic: string, v: number, specs: unknown[], frames: readonly
           `offset ${at} of body frame ${k}, which holds ${f.byteLength}`,
       );
     }
-    out[i] = viewBytes(dtype, shape as number[], new Uint8Array(f.buffer, f.byteOffset + at, size));
+    const byteOffset = f.byteOffset + at;
+    out[i] =
+      byteOffset % item === 0
+        ? { dtype, shape: shape as number[], data: new CTORS[dtype](f.buffer, byteOffset, count) }
+        : viewBytes(dtype, shape as number[], new Uint8Array(f.buffer, byteOffset, size)); // copies it
   }
   if (used !== bodies) {
     throw reject(
@@ -156,7 +191,7 @@ export function decodeDocument(frames: readonly Uint8Array[]): WireMessage {
     throw reject("frames", `expected at least 2 frames [topic, header], got ${frames.length}`);
   }
   const f0 = frames[0]!;
-  const topic = Buffer.from(f0.buffer, f0.byteOffset, f0.byteLength).toString("utf8");
+  const topic = readText(Buffer.isBuffer(f0) ? f0 : Buffer.from(f0.buffer, f0.byteOffset), 0, f0.byteLength);
   let header: unknown;
   let refs: HeaderRefs;
   try {
