@@ -6,6 +6,8 @@ import type { Publisher } from "./bus.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
 import type { PublisherStats } from "./zmq-publisher.js";
 
+const NO_OPTS = {};
+
 /** Options of a ZmqPushSender. */
 export interface ZmqPushSenderOptions {
   /** The receiver's address, e.g. `tcp://127.0.0.1:5570`. */
@@ -65,14 +67,19 @@ export class ZmqPushSender implements Publisher {
    * Encodes and queues a document, waiting while ZeroMQ pushes back. Rejects with HUTCH_ERR_CLOSED when the
    * sender is closed (also while waiting); the document was then not sent.
    */
-  async send(doc: Document, opts: { origin?: string } = {}): Promise<void> {
+  send(doc: Document, opts: { origin?: string } = {}): Promise<void> {
     const origin = opts.origin ?? this.opts.origin;
-    const frames = encodeDocument(
-      topicOf(this.opts.instrument, doc),
-      doc,
-      origin === undefined ? {} : { origin },
-    );
-    await this.sendFrames(frames);
+    let frames: Buffer[];
+    try {
+      frames = encodeDocument(
+        topicOf(this.opts.instrument, doc),
+        doc,
+        origin === undefined ? NO_OPTS : { origin },
+      );
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendFrames(frames); // no second async frame per message
   }
 
   /** Queues already-encoded frames, with the same waiting and ordering as `send`. */
