@@ -1,5 +1,6 @@
 // Columnar batches of LArPix packets: whole buffers of 7-byte words decoded into typed arrays, no object per packet.
 import { ErrorCode, HutchError } from "../core/index.js";
+import { decodeDataSteps, decodeRow } from "./larpix-decode-kernels.js";
 import { LARPIX_TYPE, wordOf, writeWord } from "./larpix-packet.js";
 
 /** True on little-endian hosts: the decoder writes uint64 timestamps as two uint32 halves. */
@@ -60,6 +61,25 @@ export class LarpixPacketBatch {
   /** Pixel of each data packet (-1 none), set by the source. */
   readonly pixel: Int32Array;
 
+  /**
+   * The whole batch as 32-bit words, for the decoder's four-rows-per-store writes: uint8 column `c` (in the order
+   * of the constructor) starts at word `typeWord + (c - 3) * columnWords`, the ADC column at `adcWord`, the
+   * timestamp column at word 0.
+   */
+  readonly words: Uint32Array;
+  /** 32-bit words per uint8 column (columns are `capacity` rounded up to 4 bytes long). */
+  readonly columnWords: number;
+  /** Word offset of the `type` column. */
+  readonly typeWord: number;
+  /** Word offset of the `adc` column. */
+  readonly adcWord: number;
+  /**
+   * Rows from this one up hold 0 in `register`, `value`, `counter` and the timestamp's high half (a new batch is
+   * all zeros; data rows leave these alone), so the decoder skips zeroing them there. Raised by rows of other
+   * types.
+   */
+  zeroFrom = 0;
+
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new HutchError(ErrorCode.Validation, `packet batch capacity must be >= 1, got ${capacity}`);
@@ -67,15 +87,16 @@ export class LarpixPacketBatch {
     if (!LITTLE_ENDIAN)
       throw new HutchError(ErrorCode.Internal, "LArPix decoding needs a little-endian host");
     const n = capacity;
-    // 8-byte column first, then 4, 2 and 1 byte columns: every view is aligned.
-    const buf = new ArrayBuffer(30 * n);
+    // Columns are `s` (capacity rounded up to 4) rows apart, 8-byte column first, then 4, 2 and 1 byte columns:
+    // every view is aligned and every uint8 column starts on a 4-byte boundary.
+    const s = (n + 3) & ~3;
+    const buf = new ArrayBuffer(30 * s);
     this.timestamp = new BigUint64Array(buf, 0, n);
     this.timestamp32 = new Uint32Array(buf, 0, 2 * n);
-    this.counter = new Uint32Array(buf, 8 * n, n);
-    this.pixel = new Int32Array(buf, 12 * n, n);
-    this.adc = new Uint16Array(buf, 16 * n, n);
-    const u8 = new Uint8Array(buf, 18 * n, 12 * n);
-    const col = (i: number) => u8.subarray(i * n, (i + 1) * n);
+    this.counter = new Uint32Array(buf, 8 * s, n);
+    this.pixel = new Int32Array(buf, 12 * s, n);
+    this.adc = new Uint16Array(buf, 16 * s, n);
+    const col = (i: number) => new Uint8Array(buf, (18 + i) * s, n);
     this.ioGroup = col(0);
     this.ioChannel = col(1);
     this.chipId = col(2);
@@ -88,6 +109,10 @@ export class LarpixPacketBatch {
     this.register = col(9);
     this.value = col(10);
     this.direction = col(11);
+    this.words = new Uint32Array(buf);
+    this.columnWords = s / 4;
+    this.typeWord = ((18 + 3) * s) / 4;
+    this.adcWord = (16 * s) / 4;
   }
 
   /** Rows still free. */
@@ -95,38 +120,24 @@ export class LarpixPacketBatch {
     return this.capacity - this.n;
   }
 
-  /** Empties the batch (zeroes the rows used, so unused fields of the next packets are 0). */
+  /**
+   * Empties the batch. Nothing is zeroed: every writer (the decoder, `pushTimestamp`) writes all columns of the
+   * rows it appends (fields a row does not use get 0), except `pixel`, which the source fills.
+   */
   clear(): void {
-    const n = this.n;
-    if (n === 0) return;
-    for (const c of [
-      this.ioGroup,
-      this.ioChannel,
-      this.chipId,
-      this.type,
-      this.channel,
-      this.fifoHalf,
-      this.fifoFull,
-      this.parity,
-      this.validParity,
-      this.register,
-      this.value,
-      this.direction,
-    ])
-      c.fill(0, 0, n);
-    this.timestamp32.fill(0, 0, 2 * n);
-    this.adc.fill(0, 0, n);
-    this.pixel.fill(0, 0, n);
-    this.counter.fill(0, 0, n);
     this.n = 0;
   }
 
-  /** Appends a timestamp row (type 4): `unixTime` in the `timestamp` field (up to 2^53). */
+  /** Appends a timestamp row (type 4): `unixTime` in the `timestamp` field (up to 2^53); other fields 0. */
   pushTimestamp(unixTime: number, ioGroup: number): boolean {
     if (this.n >= this.capacity) return false;
     const i = this.n++;
+    decodeRow(0, 0, i, this); // zeroes the packet fields
+    if (i >= this.zeroFrom) this.zeroFrom = i + 1;
     this.type[i] = LARPIX_TYPE.timestamp;
+    this.validParity[i] = 0;
     this.ioGroup[i] = ioGroup;
+    this.ioChannel[i] = 0;
     this.timestamp32[2 * i] = unixTime % 0x1_0000_0000;
     this.timestamp32[2 * i + 1] = Math.floor(unixTime / 0x1_0000_0000);
     this.direction[i] = 1;
@@ -155,69 +166,10 @@ export class LarpixPacketBatch {
   }
 }
 
-/** Decodes one word (`lo` = bits 31..0, `hi` = bits 53..32, pad bits cleared) into row `i`; other fields stay 0. */
-function decodeOne(lo: number, hi: number, i: number, out: LarpixPacketBatch): void {
-  const t = lo & 3;
-  // Uint8Array stores keep the low 8 bits: `lo >>> 2` is the chip id, `lo >>> 10` the register.
-  out.type[i] = t;
-  out.chipId[i] = lo >>> 2;
-  out.parity[i] = hi >>> 21;
-  // Parity of the 54 bits: fold to 4 bits, then look the nibble's parity up in the constant 0x6996.
-  let x = lo ^ hi;
-  x ^= x >>> 16;
-  x ^= x >>> 8;
-  x ^= x >>> 4;
-  out.validParity[i] = (0x6996 >>> (x & 15)) & 1;
-  if (t === 0) {
-    out.channel[i] = (lo >>> 10) & 0x7f;
-    out.timestamp32[2 * i] = (lo >>> 17) | ((hi & 0x1ff) << 15);
-    out.adc[i] = (hi >>> 9) & 0x3ff;
-    out.fifoHalf[i] = (hi >>> 19) & 1;
-    out.fifoFull[i] = (hi >>> 20) & 1;
-  } else if (t === 1) {
-    out.counter[i] = (((lo >>> 10) & 0xf) << 12) | ((hi >>> 9) & 0xfff);
-  } else {
-    out.register[i] = lo >>> 10;
-    out.value[i] = lo >>> 18;
-  }
-}
-
 let scratch = new Int32Array(0);
 function scratchWords(n: number): Int32Array {
   if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
   return scratch;
-}
-
-/** The hot loop: `n` words (int32 pairs, low half first) into rows `start..`, columns hoisted, body inlined. */
-function decodeAligned(w: Int32Array, n: number, start: number, out: LarpixPacketBatch): void {
-  const { type, chipId, channel, timestamp32, adc, fifoHalf, fifoFull, parity, validParity } = out;
-  const { register, value, counter } = out;
-  for (let k = 0; k < n; k++) {
-    const lo = w[2 * k]!;
-    const hi = w[2 * k + 1]! & 0x3fffff;
-    const i = start + k;
-    const t = lo & 3;
-    type[i] = t;
-    chipId[i] = lo >>> 2;
-    parity[i] = hi >>> 21;
-    let x = lo ^ hi;
-    x ^= x >>> 16;
-    x ^= x >>> 8;
-    x ^= x >>> 4;
-    validParity[i] = (0x6996 >>> (x & 15)) & 1;
-    if (t === 0) {
-      channel[i] = (lo >>> 10) & 0x7f;
-      timestamp32[2 * i] = (lo >>> 17) | ((hi & 0x1ff) << 15);
-      adc[i] = (hi >>> 9) & 0x3ff;
-      fifoHalf[i] = (hi >>> 19) & 1;
-      fifoFull[i] = (hi >>> 20) & 1;
-    } else if (t === 1) {
-      counter[i] = (((lo >>> 10) & 0xf) << 12) | ((hi >>> 9) & 0xfff);
-    } else {
-      register[i] = lo >>> 10;
-      value[i] = lo >>> 18;
-    }
-  }
 }
 
 /** Where the words of a buffer came from: they share io group and io channel. */
@@ -251,7 +203,7 @@ export function decodeWords(
   const n = Math.min(count, out.free);
   const start = out.n;
   if (stride === 8) {
-    // Board words: two uint32 loads per packet (unaligned messages are copied to an aligned scratch first).
+    // Board words: two int32 loads per packet (unaligned messages are copied to an aligned scratch first).
     // Read as int32: V8 keeps int32 values in registers, while uint32 values >= 2^31 become doubles.
     let w: Int32Array;
     if ((bytes.byteOffset + offset) % 4 === 0)
@@ -260,13 +212,35 @@ export function decodeWords(
       w = scratchWords(2 * n);
       new Uint8Array(w.buffer, 0, 8 * n).set(bytes.subarray(offset, offset + 8 * n));
     }
-    decodeAligned(w, n, start, out);
+    // Rows up to a multiple of 4 one by one, then four at a time, then the rest one by one.
+    let k = 0;
+    for (; k < n && ((start + k) & 3) !== 0; k++)
+      decodeRow(w[2 * k]!, w[2 * k + 1]! & 0x3fffff, start + k, out);
+    if (n - k >= 4) {
+      // The four-row steps leave the fields data packets do not have alone: zero them first (memset).
+      const a = start + k;
+      const b = Math.min(start + n, out.zeroFrom);
+      if (a < b) {
+        out.register.fill(0, a, b);
+        out.value.fill(0, a, b);
+        out.counter.fill(0, a, b);
+        out.timestamp32.fill(0, 2 * a, 2 * b);
+        if (b === out.zeroFrom) out.zeroFrom = a;
+      }
+      for (;;) {
+        k = decodeDataSteps(w, k, n, start, out);
+        if (n - k < 4) break;
+        // Four words that are not all data packets: row by row.
+        for (const end = k + 4; k < end; k++) decodeRow(w[2 * k]!, w[2 * k + 1]! & 0x3fffff, start + k, out);
+      }
+    }
+    for (; k < n; k++) decodeRow(w[2 * k]!, w[2 * k + 1]! & 0x3fffff, start + k, out);
   } else {
     for (let k = 0; k < n; k++) {
       const o = offset + k * stride;
-      const lo = (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0;
+      const lo = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24);
       const hi = (bytes[o + 4]! | (bytes[o + 5]! << 8) | (bytes[o + 6]! << 16)) & 0x3fffff;
-      decodeOne(lo, hi, start + k, out);
+      decodeRow(lo, hi, start + k, out);
     }
   }
   out.ioGroup.fill(src.ioGroup, start, start + n);

@@ -136,7 +136,7 @@ describe("columnar decode", () => {
     }
   });
 
-  it("stops at the batch capacity and zeroes reused rows on clear", () => {
+  it("stops at the batch capacity; a row reused after clear keeps nothing of its previous packet", () => {
     const buf = new Uint8Array(8 * 3);
     encodePacket({ type: 2, chipId: 1, register: 9, value: 9 }, buf, 0);
     encodePacket({ type: 2, chipId: 1, register: 9, value: 9 }, buf, 8);

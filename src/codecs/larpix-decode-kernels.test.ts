@@ -1,0 +1,116 @@
+// The decode loops: every column of every row against fieldsOf, for mixed packet types, any start row and reuse.
+import { describe, expect, it } from "vitest";
+import { encodePacket, fieldsOf, readWord, type LarpixPacketFields } from "./larpix-packet.js";
+import { LarpixPacketBatch, decodeWords } from "./larpix-packet-batch.js";
+
+/** Deterministic packets: mostly data (runs of four take the fast path), some of every other type, some bad. */
+function packets(count: number, seed: number): LarpixPacketFields[] {
+  let s = seed;
+  const rnd = (n: number) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+  const out: LarpixPacketFields[] = [];
+  for (let k = 0; k < count; k++) {
+    const r = rnd(10);
+    const type = (r < 7 ? 0 : r - 6) as 0 | 1 | 2 | 3;
+    const f: LarpixPacketFields = {
+      type,
+      chipId: rnd(256),
+      channel: rnd(128),
+      timestamp: rnd(1 << 24),
+      adc: rnd(1024),
+      fifoHalf: rnd(2),
+      fifoFull: rnd(2),
+      register: rnd(256),
+      value: rnd(256),
+      counter: rnd(1 << 16),
+    };
+    const good = encodePacket(f);
+    const bad = rnd(8) === 0;
+    out.push(bad ? { ...f, parity: (good[6]! >>> 5) & 1 ? 0 : 1 } : f);
+  }
+  return out;
+}
+
+/** Checks every column of rows `[first, first + bytes.length / stride)` against the packets' fields. */
+function expectRows(b: LarpixPacketBatch, first: number, bytes: Uint8Array, stride: number, count: number) {
+  for (let k = 0; k < count; k++) {
+    const f = fieldsOf(readWord(bytes, stride * k));
+    const i = first + k;
+    const row = {
+      type: b.type[i],
+      chipId: b.chipId[i],
+      channel: b.channel[i],
+      timestamp: b.timestamp[i],
+      adc: b.adc[i],
+      fifoHalf: b.fifoHalf[i],
+      fifoFull: b.fifoFull[i],
+      register: b.register[i],
+      value: b.value[i],
+      counter: b.counter[i],
+      parity: b.parity[i],
+      validParity: b.validParity[i],
+      ioGroup: b.ioGroup[i],
+      ioChannel: b.ioChannel[i],
+      direction: b.direction[i],
+    };
+    expect(row, `row ${i}`).toEqual({
+      type: f.type,
+      chipId: f.chipId,
+      channel: f.channel ?? 0,
+      timestamp: BigInt(f.timestamp ?? 0),
+      adc: f.adc ?? 0,
+      fifoHalf: f.fifoHalf ?? 0,
+      fifoFull: f.fifoFull ?? 0,
+      register: f.register ?? 0,
+      value: f.value ?? 0,
+      counter: f.counter ?? 0,
+      parity: f.parity,
+      validParity: f.validParity ? 1 : 0,
+      ioGroup: 5,
+      ioChannel: 6,
+      direction: 1,
+    });
+  }
+}
+
+describe("decode loops", () => {
+  it("write every column of every row, whatever the start row, type mix or previous contents", () => {
+    const list = packets(203, 11);
+    const dirty = packets(220, 99).map((f) => ({ ...f, type: 2 as const }));
+    for (const before of [0, 1, 2, 3, 6]) {
+      for (const misalign of [0, 3]) {
+        const words = new Uint8Array(misalign + 8 * list.length);
+        list.forEach((f, k) => encodePacket(f, words, misalign + 8 * k));
+        const junk = new Uint8Array(8 * dirty.length);
+        dirty.forEach((f, k) => encodePacket(f, junk, 8 * k));
+        const b = new LarpixPacketBatch(before + list.length + 1); // capacity not a multiple of 4
+        decodeWords(junk, 0, b.capacity, 8, { ioGroup: 9, ioChannel: 9, direction: 0 }, b);
+        b.timestamp32.fill(0xffffffff); // high halves too
+        b.clear();
+        for (let t = 0; t < before; t++) b.pushTimestamp(1_700_000_000 + t, 5);
+        const src = { ioGroup: 5, ioChannel: 6 };
+        expect(decodeWords(words.subarray(misalign), 0, list.length, 8, src, b)).toBe(list.length);
+        expectRows(b, before, words.subarray(misalign), 8, list.length);
+        for (let t = 0; t < before; t++) {
+          expect(b.type[t]).toBe(4);
+          expect(b.timestamp[t]).toBe(BigInt(1_700_000_000 + t));
+          expect([b.chipId[t], b.adc[t], b.register[t], b.counter[t], b.ioChannel[t]]).toEqual([
+            0, 0, 0, 0, 0,
+          ]);
+        }
+      }
+    }
+  });
+
+  it("decodes back-to-back 7-byte packets like board words", () => {
+    const list = packets(21, 5);
+    const packed = new Uint8Array(7 * list.length);
+    list.forEach((f, k) => encodePacket(f, packed, 7 * k));
+    const b = new LarpixPacketBatch(32);
+    b.pushTimestamp(1, 5);
+    expect(decodeWords(packed, 0, list.length, 7, { ioGroup: 5, ioChannel: 6 }, b)).toBe(list.length);
+    expectRows(b, 1, packed, 7, list.length);
+  });
+});
