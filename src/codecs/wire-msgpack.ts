@@ -298,8 +298,8 @@ function layOut(arrays: readonly NdArray[], frames: Buffer[]): number {
 /**
  * Writes a wire header `{v, kind, doc, arrays[, origin]}` in one walk of `doc`: every NdArray becomes
  * `{"$nd": i}` and `arrays[i]` = `{dtype, shape, frame, offset}`; the body frames holding the arrays' bytes are
- * appended to `frames` (views, never copies). Returns a fresh buffer (ZeroMQ may still hold it, zero-copy, when
- * the next header is written). The bytes are those of `@msgpack/msgpack` with `ignoreUndefined`: safe integers
+ * appended to `frames` (views, never copies). Returns a fresh slice of a header slab (ZeroMQ may still hold it,
+ * zero-copy, when the next header is written). The bytes are those of `@msgpack/msgpack` with `ignoreUndefined`: safe integers
  * in the smallest int type of any width, other numbers as float64; bigints as int64/uint64.
  */
 export function packHeader(kind: string, doc: unknown, origin: string | undefined, frames: Buffer[]): Buffer {
@@ -337,10 +337,28 @@ export function packHeader(kind: string, doc: unknown, origin: string | undefine
     wStr("origin");
     wStr(origin);
   }
-  const header = Buffer.allocUnsafe(pos);
-  out.copy(header, 0, 0, pos);
+  if (pos > HEADER_SLAB_BYTES / 16) {
+    const own = Buffer.allocUnsafeSlow(pos);
+    out.copy(own, 0, 0, pos);
+    return own;
+  }
+  if (slabUsed + pos > HEADER_SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(HEADER_SLAB_BYTES);
+    slabUsed = 0;
+  }
+  out.copy(slab, slabUsed, 0, pos);
+  const header = slab.subarray(slabUsed, slabUsed + pos);
+  slabUsed += (pos + 7) & ~7;
   return header;
 }
+
+/**
+ * Headers are carved from 256 KiB slabs, never reused (ZeroMQ may hold a header until it is sent): Node's 8 KiB
+ * Buffer pool would make a new ArrayBuffer every ~30 headers, which costs more than writing them.
+ */
+const HEADER_SLAB_BYTES = 1 << 18;
+let slab = Buffer.allocUnsafeSlow(HEADER_SLAB_BYTES);
+let slabUsed = 0;
 
 // ---- MessagePack reader: the header, with placeholders and exact integers resolved in the same pass -------
 
