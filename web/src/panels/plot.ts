@@ -34,6 +34,22 @@ const timeValues = (_u: uPlot, ticks: number[]) =>
 /** Tick steps of time axes in seconds: never below a second, so labels never repeat. */
 const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400];
 
+const compact = new Intl.NumberFormat("en", { notation: "compact", maximumSignificantDigits: 4 });
+const plain = new Intl.NumberFormat("en", { maximumSignificantDigits: 6 });
+/** y labels: compact (1.25M, 350k) from 10^4 on, unless that would make two ticks read the same. */
+const yValues = (_u: uPlot, ticks: number[]) => {
+  const big = ticks.some((t) => Math.abs(t) >= 1e4);
+  const short = big ? ticks.map((t) => compact.format(t)) : [];
+  if (big && new Set(short).size === ticks.length) return short;
+  return ticks.map((t) => plain.format(t));
+};
+/** Width of the y axis from its longest label (about 6.5 px per character at 11 px), so labels are never cut. */
+const ySize = (u: uPlot, values: string[] | null, axis: number) => {
+  const longest = Math.max(3, ...(values ?? []).map((v) => v.length));
+  const label = u.axes[axis]?.label ? 16 : 0;
+  return Math.ceil(longest * 6.5) + 14 + label;
+};
+
 /** x and y axes; `time` formats x as clock time. */
 export function axes(opts: { xLabel?: string; yLabel?: string; time?: boolean } = {}): uPlot.Axis[] {
   return [
@@ -42,7 +58,7 @@ export function axes(opts: { xLabel?: string; yLabel?: string; time?: boolean } 
       ...(opts.xLabel ? { label: opts.xLabel, labelSize: 16 } : {}),
       ...(opts.time ? { values: timeValues, space: 70, incrs: TIME_INCRS } : { space: 60 }),
     },
-    { ...AXIS, size: 56, ...(opts.yLabel ? { label: opts.yLabel, labelSize: 16 } : {}) },
+    { ...AXIS, values: yValues, size: ySize, ...(opts.yLabel ? { label: opts.yLabel, labelSize: 16 } : {}) },
   ];
 }
 

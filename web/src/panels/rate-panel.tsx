@@ -11,10 +11,13 @@ interface RateBody {
   series: { stream: string; rate: FrameNd }[];
 }
 
+/** Streams named over the plot (the busiest); the rest are in the tooltip and the legend. */
+const TOP_STREAMS = 3;
+
 /** Draws the rate history; the header shows the latest complete second. */
 export function RatePanel({ panel }: { panel: PanelOf<"rate"> }) {
   const [ref, host] = usePlotHost(panel.heightPx);
-  const [latest, setLatest] = useState<string>("");
+  const [latest, setLatest] = useState<{ top: string; all: string }>({ top: "", all: "" });
   const [seen, setSeen] = useState(false);
   useEffect(
     () =>
@@ -44,11 +47,13 @@ export function RatePanel({ panel }: { panel: PanelOf<"rate"> }) {
           }),
           data,
         );
-        setLatest(
-          b.series
-            .map((s) => `${s.stream} ${num(s.rate.data[s.rate.data.length - 1] ?? 0, 3)}/s`)
-            .join(" · "),
-        );
+        // The busiest streams on one line over the plot; every stream in the tooltip (16 would cover the plot).
+        const last = b.series
+          .map((s) => ({ stream: s.stream, rate: s.rate.data[s.rate.data.length - 1] ?? 0 }))
+          .sort((x, y) => y.rate - x.rate);
+        const text = last.map((s) => `${s.stream} ${num(s.rate, 3)}/s`);
+        const more = last.length > TOP_STREAMS ? ` · +${last.length - TOP_STREAMS} more` : "";
+        setLatest({ top: text.slice(0, TOP_STREAMS).join(" · ") + more, all: text.join("\n") });
         notePaint(f);
       }),
     [panel, host],
@@ -57,7 +62,11 @@ export function RatePanel({ panel }: { panel: PanelOf<"rate"> }) {
     <>
       <div ref={ref} />
       {!seen && <div className="empty">waiting for events…</div>}
-      {latest && <div className="plot-stats num">{latest}</div>}
+      {latest.top && (
+        <div className="plot-stats num one-line" title={latest.all}>
+          {latest.top}
+        </div>
+      )}
     </>
   );
 }
