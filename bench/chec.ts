@@ -197,18 +197,24 @@ async function main(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ["--sender"], { execArgv: ["--import", "tsx"] });
   try {
     await chainTrial(child, 20_000, 300); // warm-up (JIT), not counted
-    const only = Number(process.env.CHEC_CHAIN_RATE ?? 0); // profiling: one chain trial at this rate
+    // profiling: one trial at this rate; CHEC_ONLY=chain|raw runs one of the two
+    const only = Number(process.env.CHEC_CHAIN_RATE ?? 0);
     if (only > 0) {
-      const t = await chainTrial(child, only, 3000);
-      console.log(
-        `sent: ${t.sent}\nlost: ${t.sent - t.received}\np99_latency_ms: ${pct(t.latenciesMs, 0.99)}`,
-      );
-      console.log(`cpu_us_per_readout: ${t.cpuUsPerReadout.toFixed(3)}`);
-      const r = await rawTrial(child, only, 3000);
-      console.log(
-        `raw_lost: ${r.sent - r.received}\nraw_p99_latency_ms: ${pct(r.latenciesMs, 0.99)}\n` +
-          `raw_cpu_us_per_readout: ${r.cpuUsPerReadout.toFixed(3)}`,
-      );
+      const which = process.env.CHEC_ONLY;
+      if (which !== "raw") {
+        const t = await chainTrial(child, only, 3000);
+        console.log(
+          `sent: ${t.sent}\nlost: ${t.sent - t.received}\np99_latency_ms: ${pct(t.latenciesMs, 0.99)}`,
+        );
+        console.log(`cpu_us_per_readout: ${t.cpuUsPerReadout.toFixed(3)}`);
+      }
+      if (which !== "chain") {
+        const r = await rawTrial(child, only, 3000);
+        console.log(
+          `raw_sent: ${r.sent}\nraw_lost: ${r.sent - r.received}\nraw_p99_latency_ms: ${pct(r.latenciesMs, 0.99)}\n` +
+            `raw_cpu_us_per_readout: ${r.cpuUsPerReadout.toFixed(3)}`,
+        );
+      }
       return;
     }
     const raw = await maxZeroLoss("raw", (r) => rawTrial(child, r));

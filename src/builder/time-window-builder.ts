@@ -129,8 +129,14 @@ export class TimeWindowBuilder {
   private readonly slotTime: Uint32Array;
   private readonly slotUnits: Units[];
   private readonly freeSlots: number[] = [];
-  /** Open slot indices in creation order (so also in deadline order). */
-  private readonly open: number[] = [];
+  /** Open slots as a list in creation order (so also in deadline order): first, last, next and previous (-1: none). */
+  private head = -1;
+  private tail = -1;
+  private openCount = 0;
+  private readonly next: Int32Array;
+  private readonly prev: Int32Array;
+  /** Per module, the slot its last readout went to (a hint: the next readout belongs to that slot's next). */
+  private readonly lastSlot: Int32Array;
   // ring of recently emitted events
   private readonly recentCap: number;
   private readonly recentAnchor: Float64Array;
@@ -168,6 +174,9 @@ export class TimeWindowBuilder {
     this.filled = new Int32Array(S);
     this.present = new Uint8Array(S * M);
     this.slotTime = new Uint32Array(S * M * 2);
+    this.next = new Int32Array(S).fill(-1);
+    this.prev = new Int32Array(S).fill(-1);
+    this.lastSlot = new Int32Array(M).fill(-1);
     for (let s = S - 1; s >= 0; s--) this.freeSlots.push(s);
     this.recentAnchor = new Float64Array(this.recentCap);
     this.recentPresent = new Uint8Array(this.recentCap * M);
@@ -184,8 +193,8 @@ export class TimeWindowBuilder {
 
   /** Wall-clock time (ms) at which the oldest open event times out, or undefined when none is open. */
   nextDeadlineMs(): number | undefined {
-    const s = this.open[0];
-    return s === undefined ? undefined : this.created[s]! + this.timeoutMs;
+    const s = this.head;
+    return s < 0 ? undefined : this.created[s]! + this.timeoutMs;
   }
 
   /** Adds a batch of readouts; complete events are emitted at once. Throws HUTCH_ERR_VALIDATION on a malformed batch. */
@@ -199,7 +208,6 @@ export class TimeWindowBuilder {
     const mod = rows.module;
     const M = this.modules;
     const w = this.windowNs;
-    const open = this.open;
     const st = this.stats;
     // typed arrays in locals: the loop calls methods, after which V8 would reload fields
     const anchor = this.anchor;
@@ -207,41 +215,41 @@ export class TimeWindowBuilder {
     const slotTime = this.slotTime;
     const filled = this.filled;
     const count = this.count;
+    const next = this.next;
+    const lastSlot = this.lastSlot;
     const expected = this.expected;
     const expectedCount = this.expectedCount;
+    const lo_ = LO;
+    const hi_ = HI;
     const n = rows.n;
     st.readouts += n;
-    let hint = 0;
     for (let i = 0; i < n; i++) {
       const m = mod[i]!;
       if (!(m >= 0 && m < M) || (m | 0) !== m) {
         st.invalidModule++;
         continue;
       }
-      const lo = tw[2 * i + LO]!;
-      const hi = tw[2 * i + HI]!;
+      const lo = tw[2 * i + lo_]!;
+      const hi = tw[2 * i + hi_]!;
       const t = hi * 4294967296 + lo;
-      // Scan the open events from where the last readout matched (readouts mostly come in time order); a match
-      // closer than w/2 is the only possible one, since open anchors lie more than w apart.
+      // An anchor closer than w/2 is the only possible match, since open anchors lie more than w apart. A module's
+      // readouts come in time order: try the event after the one its last readout joined, then that one.
       let best = -1;
-      let bestD = Infinity;
-      const nOpen = open.length;
-      for (let j = 0, at = hint < nOpen ? hint : 0; j < nOpen; j++, at = at + 1 === nOpen ? 0 : at + 1) {
-        const s = open[at]!;
-        const d = Math.abs(t - anchor[s]!);
-        if (d <= w && d < bestD) {
-          best = s;
-          bestD = d;
-          hint = at;
-          if (2 * d <= w) break;
-        }
+      const ls = lastSlot[m]!;
+      if (ls >= 0) {
+        const c = next[ls]!;
+        if (c >= 0 && 2 * Math.abs(t - anchor[c]!) <= w) best = c;
+        else if (2 * Math.abs(t - anchor[ls]!) <= w && this.isOpen(ls)) best = ls;
       }
+      if (best < 0) best = this.nearestOpen(t);
       if (best < 0) {
         const r = this.findRecent(t);
         if (r >= 0) {
           const k = r * M + m;
           const same =
-            this.recentPresent[k] && this.recentTime[2 * k + LO] === lo && this.recentTime[2 * k + HI] === hi;
+            this.recentPresent[k] &&
+            this.recentTime[2 * k + lo_] === lo &&
+            this.recentTime[2 * k + hi_] === hi;
           if (same) st.duplicates++;
           else st.late++;
           continue;
@@ -254,15 +262,16 @@ export class TimeWindowBuilder {
       } else {
         const k = best * M + m;
         if (present[k]) {
-          if (slotTime[2 * k + LO] === lo && slotTime[2 * k + HI] === hi) st.duplicates++;
+          if (slotTime[2 * k + lo_] === lo && slotTime[2 * k + hi_] === hi) st.duplicates++;
           else st.collisions++;
           continue;
         }
       }
+      lastSlot[m] = best;
       const k = best * M + m;
       present[k] = 1;
-      slotTime[2 * k + LO] = lo;
-      slotTime[2 * k + HI] = hi;
+      slotTime[2 * k + lo_] = lo;
+      slotTime[2 * k + hi_] = hi;
       filled[best]!++;
       for (let f = 0; f < nFields; f++) {
         const ru = rowUnits[f]!;
@@ -270,25 +279,25 @@ export class TimeWindowBuilder {
       }
       if (expected[m] && ++count[best]! === expectedCount) this.emit(best, true);
     }
-    st.open = open.length;
+    st.open = this.openCount;
   }
 
   /** Emits every open event whose timeout has passed, as partial; returns how many. */
   poll(): number {
     const now = this.now();
     let n = 0;
-    while (this.open.length > 0 && now - this.created[this.open[0]!]! >= this.timeoutMs) {
-      this.emit(this.open[0]!, false);
+    while (this.head >= 0 && now - this.created[this.head]! >= this.timeoutMs) {
+      this.emit(this.head, false);
       n++;
     }
-    this.stats.open = this.open.length;
+    this.stats.open = this.openCount;
     return n;
   }
 
   /** Emits every open event now (end of run), partial ones included; returns how many. */
   flush(): number {
-    const n = this.open.length;
-    while (this.open.length > 0) this.emit(this.open[0]!, false);
+    const n = this.openCount;
+    while (this.head >= 0) this.emit(this.head, false);
     this.stats.open = 0;
     return n;
   }
@@ -324,6 +333,28 @@ export class TimeWindowBuilder {
     }
   }
 
+  /** True when slot `s` holds an open event (free slots are unlinked and not the head). */
+  private isOpen(s: number): boolean {
+    return this.prev[s]! >= 0 || this.head === s;
+  }
+
+  /** The open event whose anchor is nearest `t` within the window, or -1 (scans in creation order). */
+  private nearestOpen(t: number): number {
+    const w = this.windowNs;
+    const anchor = this.anchor;
+    let best = -1;
+    let bestD = Infinity;
+    for (let s = this.head; s >= 0; s = this.next[s]!) {
+      const d = Math.abs(t - anchor[s]!);
+      if (d <= w && d < bestD) {
+        best = s;
+        bestD = d;
+        if (2 * d <= w) break;
+      }
+    }
+    return best;
+  }
+
   private findRecent(t: number): number {
     for (let k = 0; k < this.recentLen; k++) {
       if (Math.abs(t - this.recentAnchor[k]!) <= this.windowNs) return k;
@@ -334,7 +365,7 @@ export class TimeWindowBuilder {
   private openSlot(t: number): number {
     if (this.freeSlots.length === 0) {
       this.stats.overflow++;
-      this.emit(this.open[0]!, false);
+      this.emit(this.head, false);
     }
     const s = this.freeSlots.pop()!;
     this.anchor[s] = t;
@@ -342,7 +373,12 @@ export class TimeWindowBuilder {
     this.count[s] = 0;
     this.filled[s] = 0;
     this.present.fill(0, s * this.modules, (s + 1) * this.modules);
-    this.open.push(s);
+    this.prev[s] = this.tail;
+    this.next[s] = -1;
+    if (this.tail >= 0) this.next[this.tail] = s;
+    else this.head = s;
+    this.tail = s;
+    this.openCount++;
     return s;
   }
 
@@ -389,7 +425,15 @@ export class TimeWindowBuilder {
     if (complete) this.stats.complete++;
     else this.stats.partial++;
     this.remember(s);
-    this.open.splice(this.open.indexOf(s), 1);
+    const p = this.prev[s]!;
+    const q = this.next[s]!;
+    if (p >= 0) this.next[p] = q;
+    else this.head = q;
+    if (q >= 0) this.prev[q] = p;
+    else this.tail = p;
+    this.prev[s] = -1;
+    this.next[s] = -1;
+    this.openCount--;
     this.freeSlots.push(s);
   }
 

@@ -82,12 +82,17 @@ const STAT_NAMES: Record<keyof TimeWindowStats, string> = {
   open: "open_events",
 };
 
+/** Longest delay (ms) between a page and its counts showing in the component's counters. */
+const COUNTER_SYNC_MS = 20;
+
 /** One run of the builder: the layout comes from the first readout page of the run. */
 class BuildRun {
   private builder: TimeWindowBuilder | undefined;
   private stream: StreamFactory | undefined;
   private rowFields: RowFieldSpec[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Counters are copied from the builder's stats at most every COUNTER_SYNC_MS (not per page). */
+  private counterTimer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private pendingEvents = 0;
   private last: Partial<TimeWindowStats> = {};
@@ -131,6 +136,7 @@ class BuildRun {
     if (this.builder) {
       this.builder.flush();
       this.drain();
+      this.syncCounters(this.builder.stats);
     }
     await this.chain;
   }
@@ -139,6 +145,8 @@ class BuildRun {
   cancel(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    clearTimeout(this.counterTimer);
+    this.counterTimer = undefined;
   }
 
   private makeBuilder(page: EventPage): TimeWindowBuilder {
@@ -206,7 +214,7 @@ class BuildRun {
     const b = this.builder!;
     const events = b.take();
     if (events) this.publishEvents(events);
-    this.syncCounters(b.stats);
+    this.counterTimer ??= setTimeout(() => this.syncCounters(b.stats), COUNTER_SYNC_MS);
     const deadline = b.nextDeadlineMs();
     if (deadline !== undefined && !this.timer) {
       this.timer = setTimeout(
@@ -279,6 +287,8 @@ class BuildRun {
   }
 
   private syncCounters(stats: TimeWindowStats): void {
+    clearTimeout(this.counterTimer);
+    this.counterTimer = undefined;
     for (const k of Object.keys(STAT_NAMES) as (keyof TimeWindowStats)[]) {
       const v = stats[k];
       if (k === "open") this.ctx.counters.set(STAT_NAMES[k], v);

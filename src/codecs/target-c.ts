@@ -50,10 +50,24 @@ const W_LO = HOST_LITTLE_ENDIAN ? 0 : 1;
 const W_HI = 1 - W_LO;
 
 /**
+ * Where decoded readouts go: row i has `module[i]`, timestamp words `tsWords[2i..2i+1]` and
+ * `auxWords[2i..2i+1]` (host-order uint64 halves) and 64 mV values at `mv[i*64 .. i*64+63]`; `n` rows are
+ * filled, `capacity` fit.
+ */
+export interface ReadoutColumns {
+  n: number;
+  readonly capacity: number;
+  readonly module: Uint16Array;
+  readonly tsWords: Uint32Array;
+  readonly auxWords: Uint32Array;
+  readonly mv: Float32Array;
+}
+
+/**
  * A reusable columnar batch of decoded readouts: row i has `module[i]`, `timestampNs[i]`, `auxTimestampNs[i]`
  * and 64 mV values at `mv[i*64 .. i*64+63]`. Allocated once; `clear()` makes it empty again.
  */
-export class ReadoutBatch {
+export class ReadoutBatch implements ReadoutColumns {
   /** Rows filled. */
   n = 0;
   readonly module: Uint16Array;
@@ -102,79 +116,98 @@ export interface TimestampBounds {
 export const ANY_NONZERO_TIMESTAMP: TimestampBounds = { minNs: 1, maxNs: Infinity };
 
 /**
- * Appends the readouts of one datagram from `module` to `batch`, skipping readouts whose main or aux timestamp
- * lies outside `bounds` (or is 0). Returns the rows appended; `byteLength / 144 - returned` readouts were skipped.
- * Makes no objects per readout. Throws HUTCH_ERR_WIRE when the length is not a multiple of 144 (check
- * `datagramLengthProblem` first) and HUTCH_ERR_OVERFLOW when the batch lacks room (check `batch.free`).
+ * Appends the readouts of one datagram from `module` to `out` (a ReadoutBatch or any ReadoutColumns), skipping
+ * readouts whose main or aux timestamp lies outside `bounds` (or is 0). Returns the rows appended;
+ * `byteLength / 144 - returned` readouts were skipped. Makes no objects per readout (one 32-bit view
+ * per datagram when it is 4-byte aligned on a little-endian host). Throws HUTCH_ERR_WIRE when the length is not a multiple of 144 (check
+ * `datagramLengthProblem` first) and HUTCH_ERR_OVERFLOW when `out` lacks room.
  * @example const n = decodeReadouts(msg, 5, batch, ANY_NONZERO_TIMESTAMP);
  */
 export function decodeReadouts(
-  bytes: Buffer,
+  bytes: Uint8Array,
   module: number,
-  batch: ReadoutBatch,
+  out: ReadoutColumns,
   bounds: TimestampBounds = ANY_NONZERO_TIMESTAMP,
 ): number {
-  const problem = datagramLengthProblem(bytes.byteLength);
-  if (problem) throw new HutchError(ErrorCode.Wire, `TARGET-C datagram: ${problem}`);
-  const count = bytes.byteLength / TARGET_C_READOUT_BYTES;
-  if (count > batch.free) {
+  const len = bytes.byteLength;
+  if (len === 0 || len % 144 !== 0) {
+    throw new HutchError(ErrorCode.Wire, `TARGET-C datagram: ${datagramLengthProblem(len)}`);
+  }
+  const count = len / 144;
+  const start = out.n;
+  if (count > out.capacity - start) {
     throw new HutchError(
       ErrorCode.Overflow,
-      `TARGET-C datagram of ${count} readouts does not fit a batch with ${batch.free} free rows`,
+      `TARGET-C datagram of ${count} readouts does not fit a batch with ${out.capacity - start} free rows`,
     );
   }
-  const { minNs, maxNs } = bounds;
-  const tsW = batch.tsWords;
-  const auxW = batch.auxWords;
-  const mv = batch.mv;
-  // one 16-bit view per datagram when aligned on a little-endian host: a pixel is then one load
+  const minNs = bounds.minNs;
+  const maxNs = bounds.maxNs;
+  const tsW = out.tsWords;
+  const auxW = out.auxWords;
+  const mv = out.mv;
+  const modules = out.module;
+  const k = TARGET_C_MV_PER_COUNT;
+  const lo = W_LO;
+  const hi = W_HI;
+  // one 32-bit view per datagram when aligned on a little-endian host: two pixels per load (much faster)
   const words =
     HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2)
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset, len >>> 2)
       : undefined;
-  const modules = batch.module;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let row = batch.n;
-  for (let r = 0, base = 0; r < count; r++, base += TARGET_C_READOUT_BYTES) {
-    const tsHi = dv.getUint32(base + OFF_TS);
-    const tsLo = dv.getUint32(base + OFF_TS + 4);
-    const auxHi = dv.getUint32(base + OFF_AUX);
-    const auxLo = dv.getUint32(base + OFF_AUX + 4);
+  let row = start;
+  // literal offsets: 0 timestamp, 8 adc[0..31], 72 aux timestamp, 80 adc[32..63] (see TARGET_C_READOUT_BYTES)
+  for (let base = 0; base < len; base += 144) {
+    const tsHi =
+      ((bytes[base]! << 24) | (bytes[base + 1]! << 16) | (bytes[base + 2]! << 8) | bytes[base + 3]!) >>> 0;
+    const tsLo =
+      ((bytes[base + 4]! << 24) | (bytes[base + 5]! << 16) | (bytes[base + 6]! << 8) | bytes[base + 7]!) >>>
+      0;
+    const auxHi =
+      ((bytes[base + 72]! << 24) |
+        (bytes[base + 73]! << 16) |
+        (bytes[base + 74]! << 8) |
+        bytes[base + 75]!) >>>
+      0;
+    const auxLo =
+      ((bytes[base + 76]! << 24) |
+        (bytes[base + 77]! << 16) |
+        (bytes[base + 78]! << 8) |
+        bytes[base + 79]!) >>>
+      0;
     const ts = tsHi * 4294967296 + tsLo;
     const aux = auxHi * 4294967296 + auxLo;
     if (ts === 0 || aux === 0 || ts < minNs || ts > maxNs || aux < minNs || aux > maxNs) continue;
-    tsW[2 * row + W_LO] = tsLo;
-    tsW[2 * row + W_HI] = tsHi;
-    auxW[2 * row + W_LO] = auxLo;
-    auxW[2 * row + W_HI] = auxHi;
+    tsW[2 * row + lo] = tsLo;
+    tsW[2 * row + hi] = tsHi;
+    auxW[2 * row + lo] = auxLo;
+    auxW[2 * row + hi] = auxHi;
     modules[row] = module;
-    // offset binary to mV in float64 arithmetic, rounded once on the float32 store (same value as adcToMv)
-    const o = row * TARGET_C_PIXELS;
+    // pixels 0..31 follow the main timestamp, 32..63 the aux one: both halves are 32 big-endian words
+    // offset binary to mV in float64 arithmetic, rounded once on the float32 store (the value of adcToMv)
+    const o = row * 64;
     if (words) {
       // a host-order (little-endian) 32-bit word holds two big-endian pixels: swap the bytes in the arithmetic
-      const q0 = (base + OFF_ADC0) >>> 2;
-      const q1 = (base + OFF_ADC1) >>> 2;
-      for (let i = 0, j = 0; i < HALF / 2; i++, j += 2) {
-        const a = words[q0 + i]!;
-        const b = words[q1 + i]!;
-        mv[o + j] = ((((a & 0xff) << 8) | ((a >>> 8) & 0xff)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
-        mv[o + j + 1] = ((((a >>> 8) & 0xff00) | (a >>> 24)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
-        mv[o + HALF + j] = ((((b & 0xff) << 8) | ((b >>> 8) & 0xff)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
-        mv[o + HALF + j + 1] = ((((b >>> 8) & 0xff00) | (b >>> 24)) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
+      for (let i = 0, q = (base + 8) >>> 2; i < 32; i += 2, q++) {
+        const a = words[q]!;
+        mv[o + i] = ((((a & 0xff) << 8) | ((a >>> 8) & 0xff)) ^ 0x8000) * k;
+        mv[o + i + 1] = ((((a >>> 8) & 0xff00) | (a >>> 24)) ^ 0x8000) * k;
+      }
+      for (let i = 32, q = (base + 80) >>> 2; i < 64; i += 2, q++) {
+        const a = words[q]!;
+        mv[o + i] = ((((a & 0xff) << 8) | ((a >>> 8) & 0xff)) ^ 0x8000) * k;
+        mv[o + i + 1] = ((((a >>> 8) & 0xff00) | (a >>> 24)) ^ 0x8000) * k;
       }
     } else {
-      for (let i = 0, p = base + OFF_ADC0; i < HALF; i++, p += 2) {
-        mv[o + i] = (((bytes[p]! << 8) | bytes[p + 1]!) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
-      }
-      for (let i = 0, p = base + OFF_ADC1; i < HALF; i++, p += 2) {
-        mv[o + HALF + i] = (((bytes[p]! << 8) | bytes[p + 1]!) ^ 0x8000) * TARGET_C_MV_PER_COUNT;
-      }
+      for (let i = 0, p = base + 8; i < 32; i++, p += 2)
+        mv[o + i] = (((bytes[p]! << 8) | bytes[p + 1]!) ^ 0x8000) * k;
+      for (let i = 32, p = base + 80; i < 64; i++, p += 2)
+        mv[o + i] = (((bytes[p]! << 8) | bytes[p + 1]!) ^ 0x8000) * k;
     }
     row++;
   }
-  const appended = row - batch.n;
-  batch.n = row;
-  return appended;
+  out.n = row;
+  return row - start;
 }
 
 /**

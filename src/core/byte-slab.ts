@@ -22,6 +22,30 @@ export class ByteSlab {
     }
   }
 
+  /**
+   * The free tail of the current slab, at least `minBytes` long (a new slab is started when the tail is shorter),
+   * without taking it: fill a prefix, then `commit()` what was used. Until then `take()` and `reserve()` hand out
+   * the same bytes again, so one owner must not interleave them. Lets a writer whose final size is unknown (a page
+   * being filled) write in place instead of copying.
+   */
+  reserve(minBytes: number): { buffer: ArrayBuffer; offset: number; bytes: number } {
+    const size = Math.ceil(minBytes / 8) * 8;
+    if (!this.buffer || this.used + size > this.buffer.byteLength) {
+      this.buffer = new ArrayBuffer(Math.max(size, this.slabBytes));
+      this.used = 0;
+    }
+    return { buffer: this.buffer, offset: this.used, bytes: this.buffer.byteLength - this.used };
+  }
+
+  /** Takes the first `bytes` of the region last `reserve()`d (rounded up to 8); never more than it held. */
+  commit(bytes: number): void {
+    const size = Math.ceil(bytes / 8) * 8;
+    if (!this.buffer || this.used + size > this.buffer.byteLength) {
+      throw new HutchError(ErrorCode.Overflow, `cannot commit ${bytes} bytes: more than the reserved region`);
+    }
+    this.used += size;
+  }
+
   /** A zeroed region of `bytes` bytes: the slab and the region's byte offset (a multiple of 8). */
   take(bytes: number): { buffer: ArrayBuffer; offset: number } {
     const size = Math.ceil(bytes / 8) * 8;

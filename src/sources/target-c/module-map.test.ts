@@ -23,13 +23,16 @@ describe("moduleResolver", () => {
   });
 });
 
+/** The host-order 32-bit halves of uint64 timestamps, as the source hands them to the tracker. */
+const words = (ns: bigint[]) => new Uint32Array(BigUint64Array.from(ns).buffer);
+
 describe("ModuleTracker", () => {
   it("counts datagrams, readouts, gaps and out-of-order readouts per module", () => {
     const c = new Counters();
     const t = new ModuleTracker(32, c);
     expect(c.get("module_31_gaps")).toBe(0);
     expect(Object.keys(c.snapshot())).toContain("module_31_out_of_order");
-    const ts = BigUint64Array.from([1000n, 1100n, 1200n, 1500n, 1400n, 1600n, 1600n]);
+    const ts = words([1000n, 1100n, 1200n, 1500n, 1400n, 1600n, 1600n]);
     t.observe(4, ts, 0, 3); // period learned: 100
     t.observe(4, ts, 3, 7); // 1200 -> 1500: a gap; 1400 out of order; 1600 ok; repeat ignored
     expect(c.get("module_04_datagrams")).toBe(0); // counted in typed arrays until sync()
@@ -42,11 +45,11 @@ describe("ModuleTracker", () => {
   it("uses a configured period and forgets timestamps at reset", () => {
     const c = new Counters();
     const t = new ModuleTracker(2, c, 100);
-    t.observe(1, BigUint64Array.from([0n, 300n]), 0, 2);
+    t.observe(1, words([0n, 300n]), 0, 2);
     t.sync();
     expect(c.get("module_01_gaps")).toBe(1);
     t.reset();
-    t.observe(1, BigUint64Array.from([10n]), 0, 1); // older than before the reset, but a new run
+    t.observe(1, words([10n]), 0, 1); // older than before the reset, but a new run
     t.sync();
     expect(c.get("module_01_out_of_order")).toBe(0);
   });

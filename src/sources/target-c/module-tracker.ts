@@ -12,7 +12,7 @@ const KINDS = ["datagrams", "readouts", "gaps", "out_of_order"] as const;
  * `module_NN_out_of_order` (a timestamp older than the module's newest). The period is `readoutPeriodNs` when
  * given, else the smallest positive step seen in the run. Counting is in typed arrays (no bigints, no map
  * lookups per datagram); `sync()` copies the counts into the Counters.
- * @example const t = new ModuleTracker(32, counters); t.observe(5, batch.timestampNs, 0, 10); t.sync();
+ * @example const t = new ModuleTracker(32, counters); t.observe(5, batch.tsWords, 0, 10); t.sync();
  */
 export class ModuleTracker {
   /** Counts by kind (datagrams, readouts, gaps, out_of_order) and module: index kind * modules + module. */
@@ -23,8 +23,8 @@ export class ModuleTracker {
   private readonly last: Uint32Array;
   private readonly seen: Uint8Array;
   private readonly period: Float64Array;
-  private words: Uint32Array = new Uint32Array(0);
-  private wordsOf: ArrayBufferLike | undefined;
+  /** True when something was counted since the last sync. */
+  private dirty = false;
 
   constructor(
     readonly modules: number,
@@ -50,17 +50,17 @@ export class ModuleTracker {
     for (const n of this.names) this.counters.inc(n, 0);
   }
 
-  /** Counts one datagram of `module` whose accepted readouts have `timestamps[from..to)`. */
-  observe(module: number, timestamps: BigUint64Array, from: number, to: number): void {
+  /**
+   * Counts one datagram of `module` whose accepted readouts are rows `from..to-1` of `words`: uint64 timestamps
+   * as host-order 32-bit halves (a Uint32Array view of a BigUint64Array column).
+   */
+  observe(module: number, words: Uint32Array, from: number, to: number): void {
     const M = this.modules;
     const c = this.counts;
+    this.dirty = true;
     c[module]!++;
     c[M + module]! += to - from;
-    if (this.wordsOf !== timestamps.buffer || this.words.byteOffset !== timestamps.byteOffset) {
-      this.words = new Uint32Array(timestamps.buffer, timestamps.byteOffset, timestamps.length * 2);
-      this.wordsOf = timestamps.buffer;
-    }
-    const w = this.words;
+    const w = words;
     const last = this.last;
     const l = 2 * module;
     for (let i = from; i < to; i++) {
@@ -88,6 +88,8 @@ export class ModuleTracker {
 
   /** Adds what was counted since the last sync to the Counters. */
   sync(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
     const c = this.counts;
     const s = this.synced;
     for (let i = 0; i < c.length; i++) {
