@@ -7,8 +7,10 @@
 //            page's columns carved from one buffer as Hutch's sources and builders do (ByteSlab): one body frame;
 //   separate the same with time and data in separate allocations: one body frame per array.
 // Each figure is the best of BENCH_ROUNDS rounds of BENCH_ROUND_S seconds: other processes on the machine only
-// ever slow a round down. `cpu_us_per_page` (both threads: JS and ZeroMQ's I/O) is less sensitive to load.
-// Headline: `ratio` = hutch / raw MB/s at 64 KiB pages.
+// ever slow a round down. `cpu_us_per_page` (both threads: JS and ZeroMQ's I/O) is less sensitive to load;
+// `ratio_cpu` = raw / hutch CPU per page; `ratio_paired_median` = median over rounds of hutch / raw measured
+// back to back (less sensitive to load that comes and goes than the ratio of two bests).
+// Headline: `ratio` = hutch / raw MB/s (best of rounds each) at 64 KiB pages.
 import { Pull, Push } from "zeromq";
 import {
   RunFactory,
@@ -133,14 +135,19 @@ async function measure(label: string, events: number): Promise<number> {
   const best = Object.fromEntries(
     Object.keys(pipelines).map((k) => [k, { pps: 0, cpuUs: Infinity }]),
   ) as Record<Name, { pps: number; cpuUs: number }>;
+  const paired: number[] = []; // hutch / raw of each round: the two measured seconds apart
   for (let r = 0; r < ROUNDS; r++) {
+    const rate: Partial<Record<Name, number>> = {};
     for (const [name, round] of Object.entries(pipelines)) {
       const x = await round(ROUND_S);
       const b = best[name as Name];
+      rate[name as Name] = x.pages / x.seconds;
       b.pps = Math.max(b.pps, x.pages / x.seconds);
       b.cpuUs = Math.min(b.cpuUs, x.cpuUs / x.pages);
     }
+    paired.push(rate.hutch! / rate.raw!);
   }
+  paired.sort((a, b) => a - b);
   const pps = (k: Name) => best[k].pps;
   console.log(`page_bytes_${label}: ${payload.byteLength}`);
   console.log(`frames_per_page_${label}: ${frames.length}`);
@@ -151,6 +158,8 @@ async function measure(label: string, events: number): Promise<number> {
   }
   console.log(`ratio_vs_same_frames_${label}: ${(pps("hutch") / pps("frames")).toFixed(3)}`);
   console.log(`ratio_separate_arrays_${label}: ${(pps("separate") / pps("raw")).toFixed(3)}`);
+  console.log(`ratio_cpu_${label}: ${(best.raw.cpuUs / best.hutch.cpuUs).toFixed(3)}`);
+  console.log(`ratio_paired_median_${label}: ${paired[paired.length >> 1]!.toFixed(3)}`);
   console.log(`ratio_${label}: ${(pps("hutch") / pps("raw")).toFixed(3)}`);
   return pps("hutch") / pps("raw");
 }
