@@ -113,4 +113,23 @@ describe("decode loops", () => {
     expect(decodeWords(packed, 0, list.length, 7, { ioGroup: 5, ioChannel: 6 }, b)).toBe(list.length);
     expectRows(b, 1, packed, 7, list.length);
   });
+
+  it("places batches side by side in one buffer (a slab) without overlap", () => {
+    const list = packets(37, 3);
+    const words = new Uint8Array(8 * list.length);
+    list.forEach((f, k) => encodePacket(f, words, 8 * k));
+    const size = LarpixPacketBatch.bytesFor(list.length);
+    const buffer = new ArrayBuffer(8 + 2 * size + 8);
+    const a = new LarpixPacketBatch(list.length, { buffer, offset: 8 });
+    const b = new LarpixPacketBatch(list.length, { buffer, offset: 8 + size });
+    const src = { ioGroup: 5, ioChannel: 6 };
+    decodeWords(words, 0, list.length, 8, src, a);
+    decodeWords(words, 0, list.length, 8, src, b);
+    expectRows(a, 0, words, 8, list.length);
+    expectRows(b, 0, words, 8, list.length);
+    expect(new Uint8Array(buffer, 0, 8)).toEqual(new Uint8Array(8));
+    expect(new Uint8Array(buffer, 8 + 2 * size)).toEqual(new Uint8Array(8));
+    expect(() => new LarpixPacketBatch(4, { buffer, offset: 4 })).toThrow(/8-byte aligned/);
+    expect(() => new LarpixPacketBatch(4, { buffer, offset: buffer.byteLength - 8 })).toThrow(/do not fit/);
+  });
 });

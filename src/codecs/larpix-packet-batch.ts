@@ -80,7 +80,19 @@ export class LarpixPacketBatch {
    */
   zeroFrom = 0;
 
-  constructor(readonly capacity: number) {
+  /** Bytes of memory a batch of `capacity` rows lives in (for `region`). */
+  static bytesFor(capacity: number): number {
+    return 30 * ((capacity + 3) & ~3);
+  }
+
+  /**
+   * @param region where the columns live: `bytesFor(capacity)` zeroed bytes at an 8-byte aligned offset (a
+   *   ByteSlab region: many batches share one ArrayBuffer); default a new ArrayBuffer.
+   */
+  constructor(
+    readonly capacity: number,
+    region?: { readonly buffer: ArrayBuffer; readonly offset: number },
+  ) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new HutchError(ErrorCode.Validation, `packet batch capacity must be >= 1, got ${capacity}`);
     }
@@ -90,13 +102,21 @@ export class LarpixPacketBatch {
     // Columns are `s` (capacity rounded up to 4) rows apart, 8-byte column first, then 4, 2 and 1 byte columns:
     // every view is aligned and every uint8 column starts on a 4-byte boundary.
     const s = (n + 3) & ~3;
-    const buf = new ArrayBuffer(30 * s);
-    this.timestamp = new BigUint64Array(buf, 0, n);
-    this.timestamp32 = new Uint32Array(buf, 0, 2 * n);
-    this.counter = new Uint32Array(buf, 8 * s, n);
-    this.pixel = new Int32Array(buf, 12 * s, n);
-    this.adc = new Uint16Array(buf, 16 * s, n);
-    const col = (i: number) => new Uint8Array(buf, (18 + i) * s, n);
+    const bytes = LarpixPacketBatch.bytesFor(n);
+    const buf = region?.buffer ?? new ArrayBuffer(bytes);
+    const at = region?.offset ?? 0;
+    if (at % 8 !== 0 || at + bytes > buf.byteLength) {
+      throw new HutchError(
+        ErrorCode.Validation,
+        `packet batch region: ${bytes} bytes at offset ${at} do not fit an 8-byte aligned place in ${buf.byteLength} bytes`,
+      );
+    }
+    this.timestamp = new BigUint64Array(buf, at, n);
+    this.timestamp32 = new Uint32Array(buf, at, 2 * n);
+    this.counter = new Uint32Array(buf, at + 8 * s, n);
+    this.pixel = new Int32Array(buf, at + 12 * s, n);
+    this.adc = new Uint16Array(buf, at + 16 * s, n);
+    const col = (i: number) => new Uint8Array(buf, at + (18 + i) * s, n);
     this.ioGroup = col(0);
     this.ioChannel = col(1);
     this.chipId = col(2);
@@ -109,7 +129,7 @@ export class LarpixPacketBatch {
     this.register = col(9);
     this.value = col(10);
     this.direction = col(11);
-    this.words = new Uint32Array(buf);
+    this.words = new Uint32Array(buf, at, bytes / 4);
     this.columnWords = s / 4;
     this.typeWord = ((18 + 3) * s) / 4;
     this.adcWord = (16 * s) / 4;

@@ -7,7 +7,7 @@ import {
   type BoardRejection,
 } from "../../codecs/index.js";
 import type { ComponentContext } from "../../component/index.js";
-import { RateLimiter, nowSec, type StreamFactory } from "../../core/index.js";
+import { ByteSlab, RateLimiter, nowSec, type StreamFactory } from "../../core/index.js";
 import { packetColumns } from "./packet-streams.js";
 import type { PixelLayout } from "./pixel-layout.js";
 
@@ -33,6 +33,8 @@ const REJECTED: Record<BoardRejection, string> = {
  */
 export class PacketReceiver {
   private batch: LarpixPacketBatch;
+  /** Published batches are carved from shared slabs: one ArrayBuffer per page costs more than decoding it. */
+  private readonly slab = new ByteSlab();
   private stream: StreamFactory | undefined;
   private flushScheduled = false;
   private pendingPages = 0;
@@ -186,7 +188,7 @@ export class PacketReceiver {
         // The page owns the batch's memory now: the next one is sized after this one (fewer, fuller pages at
         // high rates; small allocations at low rates).
         const next = Math.min(this.capacity, Math.max(MIN_BATCH, 2 ** Math.ceil(Math.log2(2 * n))));
-        this.batch = new LarpixPacketBatch(next);
+        this.batch = new LarpixPacketBatch(next, this.slab.take(LarpixPacketBatch.bytesFor(next)));
       } else {
         if (!this.stream) c.packets_outside_run += n;
         b.clear();
