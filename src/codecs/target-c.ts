@@ -115,6 +115,15 @@ export interface TimestampBounds {
 /** Bounds that accept every timestamp except 0. */
 export const ANY_NONZERO_TIMESTAMP: TimestampBounds = { minNs: 1, maxNs: Infinity };
 
+/** The big-endian uint32 at byte `at` of `bytes`; through `words` (its host-order 32-bit view) when given. */
+function be32(bytes: Uint8Array, words: Uint32Array | undefined, at: number): number {
+  if (words) {
+    const a = words[at >>> 2]!;
+    return ((a << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24)) >>> 0;
+  }
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
 /**
  * Appends the readouts of one datagram from `module` to `out` (a ReadoutBatch or any ReadoutColumns), skipping
  * readouts whose main or aux timestamp lies outside `bounds` (or is 0). Returns the rows appended;
@@ -158,23 +167,10 @@ export function decodeReadouts(
   let row = start;
   // literal offsets: 0 timestamp, 8 adc[0..31], 72 aux timestamp, 80 adc[32..63] (see TARGET_C_READOUT_BYTES)
   for (let base = 0; base < len; base += 144) {
-    const tsHi =
-      ((bytes[base]! << 24) | (bytes[base + 1]! << 16) | (bytes[base + 2]! << 8) | bytes[base + 3]!) >>> 0;
-    const tsLo =
-      ((bytes[base + 4]! << 24) | (bytes[base + 5]! << 16) | (bytes[base + 6]! << 8) | bytes[base + 7]!) >>>
-      0;
-    const auxHi =
-      ((bytes[base + 72]! << 24) |
-        (bytes[base + 73]! << 16) |
-        (bytes[base + 74]! << 8) |
-        bytes[base + 75]!) >>>
-      0;
-    const auxLo =
-      ((bytes[base + 76]! << 24) |
-        (bytes[base + 77]! << 16) |
-        (bytes[base + 78]! << 8) |
-        bytes[base + 79]!) >>>
-      0;
+    const tsHi = be32(bytes, words, base);
+    const tsLo = be32(bytes, words, base + 4);
+    const auxHi = be32(bytes, words, base + 72);
+    const auxLo = be32(bytes, words, base + 76);
     const ts = tsHi * 4294967296 + tsLo;
     const aux = auxHi * 4294967296 + auxLo;
     if (ts === 0 || aux === 0 || ts < minNs || ts > maxNs || aux < minNs || aux > maxNs) continue;
