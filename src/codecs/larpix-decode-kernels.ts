@@ -37,8 +37,9 @@ export function decodeRow(lo: number, hi: number, i: number, out: LarpixPacketBa
  * is a multiple of 4. Four packets per step: when all four are data packets (the common case), each uint8 column
  * gets one 32-bit store for the four rows (bytes built with shifts, SWAR) and the ADC column two. Stops before
  * fewer than 4 words are left or at four words that are not all data packets (the caller decodes them with
- * `decodeRow`, then calls again). `register`, `value`, `counter` and the timestamp column must already be 0 (see `zeroFrom`) for these rows (data packets
- * leave them untouched). Returns the index of the first word not decoded.
+ * `decodeRow`, then calls again). `register`, `value`, `counter` and the timestamp column must already be 0 for
+ * these rows (see `zeroFrom`): data packets leave them alone but for the timestamps' low halves. Returns the index
+ * of the first word not decoded.
  */
 export function decodeDataSteps(
   w: Int32Array,
@@ -80,8 +81,8 @@ export function decodeDataSteps(
       (((l2 >>> 10) & 0x7f) << 16) |
       (((l3 >>> 10) & 0x7f) << 24);
     // FIFO half, FIFO full and parity are bits 19, 20, 21 of `hi`: one byte of 3 bits per row, then split.
-    const f =
-      ((h0 >>> 19) & 7) | (((h1 >>> 19) & 7) << 8) | (((h2 >>> 19) & 7) << 16) | (((h3 >>> 19) & 7) << 24);
+    // (`h` has 22 bits: `h >>> 19` is the three flags alone.)
+    const f = (h0 >>> 19) | ((h1 >>> 19) << 8) | ((h2 >>> 19) << 16) | ((h3 >>> 19) << 24);
     o = (o + m) | 0;
     u[o] = f & 0x01010101;
     o = (o + m) | 0;

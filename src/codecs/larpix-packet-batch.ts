@@ -237,7 +237,8 @@ export function decodeWords(
     for (; k < n && ((start + k) & 3) !== 0; k++)
       decodeRow(w[2 * k]!, w[2 * k + 1]! & 0x3fffff, start + k, out);
     if (n - k >= 4) {
-      // The four-row steps leave the fields data packets do not have alone: zero them first (memset).
+      // The four-row steps leave the fields data packets do not have alone: zero them (memset) where an earlier
+      // packet of another type may have left something (rows below `zeroFrom`, in a reused batch).
       const a = start + k;
       const b = Math.min(start + n, out.zeroFrom);
       if (a < b) {
