@@ -132,4 +132,19 @@ describe("target-c source", () => {
     expect(src.failures).toEqual([]);
     await src.stop();
   });
+
+  it("with minPageIntervalMs, publishes the first datagram at once and the ones after it together, none lost", async () => {
+    const { src, port } = await setup({ minPageIntervalMs: 200 });
+    const pages: EventPage[] = [];
+    bus.tap("chec/readouts/event-page", (m) => m.doc.kind === "event-page" && pages.push(m.doc));
+    await src.start(testRun("chec"));
+    const tm = await socketAt("127.0.0.101");
+    await send(tm, port, datagram(NOW_NS(), 2));
+    await waitFor(() => pages.length === 1, "the first page, at once");
+    for (let i = 0; i < 5; i++) await send(tm, port, datagram(NOW_NS(), 2));
+    await waitFor(() => src.counters.get("datagrams") === 6, "six datagrams");
+    await waitFor(() => pages.reduce((a, p) => a + p.n, 0) === 12, "every readout published");
+    expect(pages.length).toBeLessThanOrEqual(3); // the five later ones wait for the interval (one timer)
+    await src.stop();
+  });
 });

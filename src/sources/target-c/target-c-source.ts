@@ -42,9 +42,9 @@ export const TargetCSourceParamsSchema = z.object({
   minPageIntervalMs: z
     .number()
     .min(0)
-    .default(1)
+    .default(0)
     .describe(
-      "while datagrams keep coming, publish at most one page per this interval (fewer, larger pages); 0: every event-loop turn",
+      "while datagrams keep coming, publish at most one page per this interval: fewer, larger pages (less CPU at moderate rates) for up to this much more latency; 0: a page every event-loop turn",
     ),
   maxPendingPages: z
     .number()
