@@ -11,14 +11,9 @@ import {
   type EventPage,
   type NdArray,
 } from "../core/index.js";
-import {
-  WIRE_VERSION,
-  packHeader,
-  readText,
-  unpackHeader,
-  wireError,
-  type HeaderRefs,
-} from "./wire-msgpack.js";
+import { packHeader } from "./wire-pack-header.js";
+import { readText, unpackHeader, type HeaderRefs } from "./wire-unpack-header.js";
+import { WIRE_VERSION, wireError } from "./wire-version.js";
 
 export { WIRE_VERSION };
 

@@ -1,7 +1,8 @@
 import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, isHutchError, nd } from "../core/index.js";
-import { NdRef, packHeader, unpackHeader } from "./wire-msgpack.js";
+import { packHeader } from "./wire-pack-header.js";
+import { NdRef, unpackHeader } from "./wire-unpack-header.js";
 
 // The reference: @msgpack/msgpack. Without useBigInt64 it writes safe integers past 32 bits as ints, as the
 // wire format does (with it, as floats); bigints are checked by decoding instead.
