@@ -38,14 +38,11 @@ const synth = new FrameSynth({
   spotAdu: 3000,
   seed: 1,
 });
-/** Fresh frames, as the link parser hands them over (each in its own SharedArrayBuffer); made before timing. */
+/** Fresh frames, as the link parser hands them over (one array each); made before anything is timed. */
 const makeFrames = () =>
-  Array.from({ length: FRAMES }, (_, i) => {
-    const px = synth.frame(i >= PLAN.skip + PLAN.background && i < FRAMES - PLAN.post);
-    const shared = new Uint16Array(new SharedArrayBuffer(px.byteLength));
-    shared.set(px);
-    return shared;
-  });
+  Array.from({ length: FRAMES }, (_, i) =>
+    synth.frame(i >= PLAN.skip + PLAN.background && i < FRAMES - PLAN.post),
+  );
 
 function context(bus: InprocBus, run: RunFactory): ComponentContext {
   return {

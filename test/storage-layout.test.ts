@@ -275,32 +275,6 @@ describe("generic layout", () => {
     }
   });
 
-  it("frames handed over in SharedArrayBuffers are written in place, mixed with copied rows, exactly", async () => {
-    const w = await Hdf5Writer.open({ directory: dir, batchBytes: 1 << 20 });
-    try {
-      const run = RunFactory.open({ run: 11, instrument: "demo", plan: "count", config: {} });
-      const s = new StreamFactory(run.info, "cam", { img: { dtype: "uint16", shape: [384, 512] } });
-      await w.write(run.start);
-      await w.write(s.descriptor);
-      const all: Uint16Array[] = [];
-      for (let k = 0; k < 9; k++) {
-        // Every third frame in an ordinary buffer (copied); the rest shared, as the area-detector link hands them over.
-        const img =
-          k % 3 ? new Uint16Array(new SharedArrayBuffer(384 * 512 * 2)) : new Uint16Array(384 * 512);
-        for (let i = 0; i < img.length; i++) img[i] = (i * 13 + k * 1000) & 0xffff;
-        all.push(img);
-        await w.write(s.page(Float64Array.of(k), { img: nd(img, [1, 384, 512]) }));
-      }
-      await w.write(run.stop("success", "done"));
-      const [f] = await w.runFinished(run.start.uid);
-      const h = await h5dump(f!.path);
-      expect(h.datasets["/cam/data/img"]).toMatchObject({ dtype: "<u2", shape: [9, 384, 512] });
-      expect(h.datasets["/cam/data/img"]!.hex).toBe(hexOf(concat(all)));
-    } finally {
-      await w.close();
-    }
-  });
-
   it("rotates into self-contained parts at rotateBytes and reports each with its counts", async () => {
     const w = await Hdf5Writer.open({
       directory: dir,

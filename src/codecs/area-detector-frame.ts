@@ -111,7 +111,7 @@ export interface AdStreamHandlers {
 
 /**
  * Reassembles messages from TCP chunks of any size. A frame's pixels are copied once, straight into an aligned
- * array of the right size, in a SharedArrayBuffer of its own (never reused: consumers may keep it). A bad preamble, an unknown version or type, or a size beyond the limits throws
+ * array of the right size. A bad preamble, an unknown version or type, or a size beyond the limits throws
  * HUTCH_ERR_WIRE: the stream cannot be resynchronised, the caller drops the connection.
  * @example socket.on("data", (c) => parser.push(c));
  */
@@ -189,12 +189,7 @@ export class AdStreamParser {
   }
 
   private startBody(bytes: number): void {
-    // Frames get their own SharedArrayBuffer: the run-file writer then reads them in place (no copy of 16.6 MB);
-    // nothing modifies a frame once it is handed over.
-    this.body =
-      this.type === AdMessageType.frame
-        ? new Uint8Array(new SharedArrayBuffer(bytes))
-        : new Uint8Array(bytes);
+    this.body = new Uint8Array(bytes);
     this.bodyHave = 0;
     if (bytes === 0) this.finishBody();
   }

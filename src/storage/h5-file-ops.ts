@@ -50,10 +50,9 @@ export class H5FileOps {
   apply(batch: Batch): { appendedBytes: number; fileBytes: number } {
     this.appendedBytes = 0;
     const arena = batch.arena ? new Uint8Array(batch.arena) : new Uint8Array(0);
-    const sources = [arena, ...(batch.shared ?? []).map((b) => new Uint8Array(b))];
     for (const op of batch.ops) {
       try {
-        this.applyOp(op, sources);
+        this.applyOp(op, arena);
       } catch (err) {
         throw this.failure(op, err);
       }
@@ -81,8 +80,7 @@ export class H5FileOps {
     }
   }
 
-  /** `sources[0]` is the batch's arena, `sources[1 + i]` its shared buffer i. */
-  private applyOp(op: FileOp, sources: readonly Uint8Array[]): void {
+  private applyOp(op: FileOp, arena: Uint8Array): void {
     switch (op.op) {
       case "open":
         return this.open(op.path);
@@ -98,7 +96,7 @@ export class H5FileOps {
         this.structural();
         return writeAttrs(h5wasm, this.mod, this.fileId(), op.path, op.attrs as Attrs);
       case "append":
-        return this.append(op, sources);
+        return this.append(op, arena);
       case "flush":
         if (this.file) this.check(this.mod.flush(this.fileId()), "flush");
         return;
@@ -187,7 +185,7 @@ export class H5FileOps {
     });
   }
 
-  private append(op: Extract<FileOp, { op: "append" }>, sources: readonly Uint8Array[]): void {
+  private append(op: Extract<FileOp, { op: "append" }>, arena: Uint8Array): void {
     const ds = this.datasets.get(op.path);
     if (!ds) throw new Error(`append to ${op.path}: no such dataset in this file`);
     if (op.rows === 0) return;
@@ -201,8 +199,8 @@ export class H5FileOps {
     this.appendedBytes += bytes;
     if (ds.gzip === 0) {
       return this.writeRows(op.path, ds, op.rows, (heap, at) => {
-        for (const [off, len, i] of segs) {
-          heap.set(sourceOf(sources, i, op.path).subarray(off, off + len), at);
+        for (const [off, len] of segs) {
+          heap.set(arena.subarray(off, off + len), at);
           at += len;
         }
       });
@@ -216,8 +214,8 @@ export class H5FileOps {
       all.set(ds.tail, 0);
       at = ds.tail.byteLength;
     }
-    for (const [off, len, i] of segs) {
-      all.set(sourceOf(sources, i, op.path).subarray(off, off + len), at);
+    for (const [off, len] of segs) {
+      all.set(arena.subarray(off, off + len), at);
       at += len;
     }
     if (whole > 0)
@@ -317,11 +315,4 @@ export class H5FileOps {
     const path = op.op === "open" ? op.path : this.path;
     return new StorageFailure(path, op.op, err, osFailureOf(err));
   }
-}
-
-/** The buffer a segment points into: the arena, or shared buffer `i`. */
-function sourceOf(sources: readonly Uint8Array[], i: number | undefined, path: string): Uint8Array {
-  const src = sources[i === undefined ? 0 : 1 + i];
-  if (!src) throw new Error(`append to ${path}: shared buffer ${i} is missing from the batch`);
-  return src;
 }

@@ -1,13 +1,7 @@
 // Messages between the HDF5 writer (main thread) and its worker: batches of file operations and their replies.
 import type { Attrs, DatasetSpec } from "./h5-types.js";
 
-/**
- * A byte range of a batch's rows: `[byteOffset, byteLength]` in the arena, or `[byteOffset, byteLength, i]` in
- * the batch's `shared[i]` (large arrays a producer handed over in a SharedArrayBuffer: read in place, no copy).
- */
-export type Segment = readonly [number, number] | readonly [number, number, number];
-
-/** One file operation. Appends refer to byte ranges of the batch's arena or shared buffers, or carry strings. */
+/** One file operation. Appends refer to byte ranges of the batch's transferred arena, or carry strings. */
 export type FileOp =
   /** Creates a new file (refuses to overwrite one) and makes it current. */
   | { readonly op: "open"; readonly path: string }
@@ -18,8 +12,8 @@ export type FileOp =
       readonly op: "append";
       readonly path: string;
       readonly rows: number;
-      /** Byte ranges of the rows, in row order. */
-      readonly segments?: readonly Segment[];
+      /** [byteOffset, byteLength] pairs in the arena, in row order. */
+      readonly segments?: readonly (readonly [number, number])[];
       /** Rows of a variable-length string dataset. */
       readonly strings?: readonly string[];
     }
@@ -33,8 +27,6 @@ export interface Batch {
   readonly id: number;
   readonly ops: readonly FileOp[];
   readonly arena: ArrayBuffer | undefined;
-  /** Producers' shared buffers that segments point into (never modified once published). */
-  readonly shared?: readonly SharedArrayBuffer[];
   /** The first batch of a run: clears a failure of the previous run (whose batches are refused until then). */
   readonly newRun?: boolean;
 }

@@ -1,6 +1,6 @@
 // Batch recording: coalesced appends, one copy into the arena, sealing when full, rollback of a half-done document.
 import { describe, expect, it } from "vitest";
-import { ArenaPool, BatchBuilder, SHARED_ROWS_MIN_BYTES } from "./write-batch.js";
+import { ArenaPool, BatchBuilder } from "./write-batch.js";
 import type { FileOp } from "./worker-protocol.js";
 
 type AppendOp = Extract<FileOp, { op: "append" }>;
@@ -85,49 +85,5 @@ describe("BatchBuilder", () => {
     expect([...new Uint16Array(first!.arena!, 0, 8)]).toEqual([1, 2, 3, 4, 7, 8, 9, 10]);
     expect(first!.ops.some((o) => o.op === "append" && o.path === "/s/t")).toBe(false);
     expect(second!.ops.map((o) => o.op)).toEqual(["append", "flush"]);
-  });
-
-  it("refers to large rows in a SharedArrayBuffer instead of copying them, and rolls them back too", () => {
-    const b = new BatchBuilder(new ArenaPool(4 * SHARED_ROWS_MIN_BYTES));
-    b.openFile("/tmp/x.h5", true);
-    b.group("/s");
-    const px = SHARED_ROWS_MIN_BYTES / 2; // uint16 pixels per frame
-    b.dataset("/s/img", { type: "uint16", rowShape: [px], chunkRows: 1 });
-    b.dataset("/s/t", { type: "float64", rowShape: [], chunkRows: 16 });
-    const frame = () => new Uint16Array(new SharedArrayBuffer(SHARED_ROWS_MIN_BYTES));
-    const f1 = frame();
-    b.append("/s/img", 1, f1);
-    b.append("/s/t", 1, Float64Array.of(1));
-    expect(b.pendingBytes).toBe(SHARED_ROWS_MIN_BYTES + 8);
-    b.mark();
-    b.append("/s/img", 1, frame());
-    b.rollback();
-    expect(b.pendingBytes).toBe(SHARED_ROWS_MIN_BYTES + 8);
-    // A small shared array is copied like any other; a regular one of any size too.
-    b.append("/s/t", 1, new Float64Array(new SharedArrayBuffer(8)).fill(2));
-    b.append("/s/img", 1, new Uint16Array(px).fill(3));
-    b.flush();
-    const [batch] = b.take();
-    expect(batch!.shared).toEqual([f1.buffer]);
-    const img = batch!.ops.find((o) => o.op === "append" && o.path === "/s/img") as AppendOp;
-    expect(img.rows).toBe(2);
-    expect(img.segments).toEqual([
-      [0, SHARED_ROWS_MIN_BYTES, 0],
-      [16, SHARED_ROWS_MIN_BYTES],
-    ]);
-    expect([...new Float64Array(batch!.arena!, 0, 2)]).toEqual([1, 2]);
-  });
-
-  it("seals once the shared rows reach the batch size (frames are not held back until the next flush)", () => {
-    const b = new BatchBuilder(new ArenaPool(2 * SHARED_ROWS_MIN_BYTES));
-    b.openFile("/tmp/x.h5", true);
-    b.group("/s");
-    b.dataset("/s/img", { type: "uint8", rowShape: [SHARED_ROWS_MIN_BYTES], chunkRows: 1 });
-    for (let i = 0; i < 3; i++)
-      b.append("/s/img", 1, new Uint8Array(new SharedArrayBuffer(SHARED_ROWS_MIN_BYTES)));
-    const sealed = b.take();
-    expect(sealed).toHaveLength(1);
-    expect(sealed[0]!.shared).toHaveLength(2);
-    expect(b.pendingBytes).toBe(SHARED_ROWS_MIN_BYTES);
   });
 });

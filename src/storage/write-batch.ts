@@ -1,16 +1,8 @@
-// Records layout calls as batches of file operations, copying appended rows once into a transferable arena
-// (large arrays in SharedArrayBuffers are referenced instead: the worker reads them in place).
+// Records layout calls as batches of file operations, copying appended rows once into a transferable arena.
 import { bytesOf, dtypeOf, ErrorCode, HutchError, type TypedArray } from "../core/index.js";
 import { elementBytes, isCompound, type Attrs, type DatasetSpec } from "./h5-types.js";
 import type { AppendData, CompoundColumns, LayoutWriter } from "./layout.js";
 import type { Batch, FileOp } from "./worker-protocol.js";
-
-/**
- * Arrays of at least this many bytes whose memory is a SharedArrayBuffer are not copied: the batch refers to them
- * and the worker reads them in place. A producer that publishes such an array must never modify it afterwards
- * (the area-detector link hands every frame over in its own SharedArrayBuffer).
- */
-export const SHARED_ROWS_MIN_BYTES = 256 * 1024;
 
 /** Reuses arena buffers: the worker hands each one back with its reply. */
 export class ArenaPool {
@@ -34,16 +26,14 @@ export class ArenaPool {
 
 interface PendingAppend {
   rows: number;
-  segments: ([number, number] | [number, number, number])[];
+  segments: [number, number][];
   strings: string[] | undefined;
 }
 
 interface Mark {
   readonly ops: number;
   readonly used: number;
-  readonly generation: number;
-  readonly shared: number;
-  readonly sharedBytes: number;
+  readonly arena: Uint8Array | undefined;
   readonly appends: Map<string, { rows: number; segments: number; last: number; strings: number }>;
 }
 
@@ -62,11 +52,6 @@ export class BatchBuilder implements LayoutWriter {
   private appends = new Map<string, PendingAppend>();
   private arena: Uint8Array | undefined;
   private used = 0;
-  /** Shared buffers referred to by the batch being recorded, and their bytes of rows. */
-  private shared: SharedArrayBuffer[] = [];
-  private sharedBytes = 0;
-  /** Batches sealed so far (a mark from an earlier batch cannot be rolled back past the seal). */
-  private generation = 0;
   private created = new Map<string, DatasetSpec | "group">();
   private sealed: Batch[] = [];
   private nextId = 1;
@@ -77,7 +62,7 @@ export class BatchBuilder implements LayoutWriter {
 
   /** Bytes appended and not yet sealed. */
   get pendingBytes(): number {
-    return this.used + this.sharedBytes;
+    return this.used;
   }
 
   /** True when something is recorded and not yet sealed. */
@@ -123,14 +108,7 @@ export class BatchBuilder implements LayoutWriter {
         strings: p.strings?.length ?? 0,
       });
     }
-    this.marked = {
-      ops: this.ops.length,
-      used: this.used,
-      generation: this.generation,
-      shared: this.shared.length,
-      sharedBytes: this.sharedBytes,
-      appends,
-    };
+    this.marked = { ops: this.ops.length, used: this.used, arena: this.arena, appends };
   }
 
   /**
@@ -140,18 +118,14 @@ export class BatchBuilder implements LayoutWriter {
   rollback(): void {
     const m = this.marked;
     if (!m) return;
-    if (m.generation !== this.generation) {
+    if (m.arena !== this.arena) {
       this.ops = [];
       this.appends = new Map();
       this.used = 0;
-      this.shared = [];
-      this.sharedBytes = 0;
       return;
     }
     this.ops.length = m.ops;
     this.used = m.used;
-    this.shared.length = m.shared;
-    this.sharedBytes = m.sharedBytes;
     for (const [k, p] of this.appends) {
       const before = m.appends.get(k);
       if (!before) {
@@ -173,8 +147,6 @@ export class BatchBuilder implements LayoutWriter {
     this.appends = new Map();
     this.arena = undefined;
     this.used = 0;
-    this.shared = [];
-    this.sharedBytes = 0;
     this.sealed = [];
     this.newRun = false;
   }
@@ -228,14 +200,6 @@ export class BatchBuilder implements LayoutWriter {
     }
     const rowBytes = elementBytes(spec.type) * spec.rowShape.reduce((a, b) => a * b, 1);
     const n = rows * rowBytes;
-    if (
-      n >= SHARED_ROWS_MIN_BYTES &&
-      ArrayBuffer.isView(data) &&
-      data.buffer instanceof SharedArrayBuffer &&
-      typeof spec.type === "string"
-    ) {
-      return this.appendShared(path, spec, rows, n, data as TypedArray);
-    }
     const at = this.reserve(n);
     const dst = this.arena!.subarray(at, at + n);
     if (isCompound(spec.type) && !ArrayBuffer.isView(data)) {
@@ -247,27 +211,23 @@ export class BatchBuilder implements LayoutWriter {
         throw new HutchError(ErrorCode.Validation, `append to ${path}: expected a typed array`);
       }
       const a = data as TypedArray;
-      checkArray(path, spec, rows, n, a);
+      const ok =
+        isCompound(spec.type) || spec.type === "bool"
+          ? a instanceof Uint8Array || a instanceof Int8Array || isCompound(spec.type)
+          : dtypeOf(a) === spec.type;
+      if (!ok || a.byteLength !== n) {
+        throw new HutchError(
+          ErrorCode.Validation,
+          `append to ${path}: got ${dtypeOf(a)}[${a.length}], expected ${rows} rows of ${JSON.stringify(spec.type)} x [${spec.rowShape.join(",")}]`,
+        );
+      }
       dst.set(bytesOf(a));
     }
     const p = this.pending(path);
     const last = p.segments.at(-1);
-    if (last && last.length === 2 && last[0] + last[1] === at) last[1] += n;
+    if (last && last[0] + last[1] === at) last[1] += n;
     else p.segments.push([at, n]);
     p.rows += rows;
-  }
-
-  /** Refers to rows held in a producer's SharedArrayBuffer (no copy); seals once the batch holds `batchBytes`. */
-  private appendShared(path: string, spec: DatasetSpec, rows: number, n: number, a: TypedArray): void {
-    checkArray(path, spec, rows, n, a);
-    const buf = a.buffer as SharedArrayBuffer;
-    let i = this.shared.indexOf(buf);
-    if (i < 0) i = this.shared.push(buf) - 1;
-    const p = this.pending(path);
-    p.segments.push([a.byteOffset, n, i]);
-    p.rows += rows;
-    this.sharedBytes += n;
-    if (this.used + this.sharedBytes >= this.pool.size) this.seal();
   }
 
   /** Seals the recorded ops and appends into a batch (with an optional trailing op). */
@@ -285,20 +245,11 @@ export class BatchBuilder implements LayoutWriter {
     let arena: ArrayBuffer | undefined;
     if (this.arena && this.used > 0) arena = this.arena.buffer as ArrayBuffer;
     else this.pool.give(this.arena?.buffer as ArrayBuffer | undefined);
-    this.sealed.push({
-      id: this.nextId++,
-      ops,
-      arena,
-      ...(this.shared.length ? { shared: this.shared } : {}),
-      ...(this.newRun ? { newRun: true } : {}),
-    });
-    this.generation++;
+    this.sealed.push({ id: this.nextId++, ops, arena, ...(this.newRun ? { newRun: true } : {}) });
     this.ops = [];
     this.appends = new Map();
     this.arena = undefined;
     this.used = 0;
-    this.shared = [];
-    this.sharedBytes = 0;
     this.newRun = false;
   }
 
@@ -333,20 +284,6 @@ export class BatchBuilder implements LayoutWriter {
     const at = this.used;
     this.used += n;
     return at;
-  }
-}
-
-/** Checks that a typed array holds `rows` rows of the dataset's type. */
-function checkArray(path: string, spec: DatasetSpec, rows: number, n: number, a: TypedArray): void {
-  const ok =
-    isCompound(spec.type) || spec.type === "bool"
-      ? a instanceof Uint8Array || a instanceof Int8Array || isCompound(spec.type)
-      : dtypeOf(a) === spec.type;
-  if (!ok || a.byteLength !== n) {
-    throw new HutchError(
-      ErrorCode.Validation,
-      `append to ${path}: got ${dtypeOf(a)}[${a.length}], expected ${rows} rows of ${JSON.stringify(spec.type)} x [${spec.rowShape.join(",")}]`,
-    );
   }
 }
 

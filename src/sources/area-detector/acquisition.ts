@@ -271,8 +271,12 @@ export class Acquisition {
     const subtract =
       slot.kind === FrameKind.data || (slot.kind === FrameKind.postBackground && this.o.subtractPostShot);
     if (subtract && this.bg) {
-      // In a SharedArrayBuffer of its own: the run-file writer reads it in place instead of copying 33 MB.
-      sub = subtractBackground(pixels, this.bg, new Float32Array(new SharedArrayBuffer(pixels.length * 4)));
+      // Not zero-filled: every element is written (33 MB at full size; zeroing it first costs as much again).
+      sub = subtractBackground(
+        pixels,
+        this.bg,
+        new Float32Array(Buffer.allocUnsafeSlow(pixels.length * 4).buffer),
+      );
       await ctx.bus.publish(this.subtracted.page(time, { subtracted: nd(sub, [1, h, w]), ...scalars }));
     } else if (slot.kind === FrameKind.data) ctx.counters.inc("data_frames_not_subtracted");
     if (slot.kind !== FrameKind.skip || this.o.storeSkipFrames) {

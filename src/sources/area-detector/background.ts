@@ -58,13 +58,10 @@ export class BackgroundAccumulator {
     }
   }
 
-  /**
-   * The background (float32), or undefined without frames. It lives in a SharedArrayBuffer of its own and is never
-   * modified, so the run-file writer reads it in place.
-   */
+  /** The background (float32), or undefined without frames. */
   async result(): Promise<Float32Array | undefined> {
     if (this.n === 0) return undefined;
-    const out = new Float32Array(new SharedArrayBuffer(this.width * this.height * 4));
+    const out = new Float32Array(this.width * this.height);
     if (this.sum) {
       this.settle();
       scaleInto(this.sum, 1 / this.n, out);
