@@ -6,7 +6,6 @@ import {
   ErrorCode,
   HutchError,
   RateLimiter,
-  nd,
   type Document,
   type EventPage,
   type FieldSpec,
@@ -95,6 +94,8 @@ class BuildRun {
   private counterTimer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private pendingEvents = 0;
+  /** Publications not yet settled. */
+  private inFlight = 0;
   private last: Partial<TimeWindowStats> = {};
   private readonly limiter = new RateLimiter(5, 10_000);
   private readonly slab = new ByteSlab();
@@ -260,30 +261,41 @@ class BuildRun {
       for (let m = 0; m < M; m++, k++) c += e.mask[k]!;
       present[i] = c;
     }
+    // NdArrays made directly (dtypes and shapes are known here): nd() would check each one again
     const data: Record<string, NdArray> = {
-      event_number: nd(eventNumber),
-      run_number: nd(runNumber),
-      timestamp: nd(e.timeNs),
-      complete: nd(e.complete),
-      n_modules: nd(present),
-      module_mask: nd(e.mask, [e.n, M]),
-      [`module_${this.p.timeField}`]: nd(e.moduleTimeNs, [e.n, M]),
+      event_number: { dtype: "uint64", shape: [n], data: eventNumber },
+      run_number: { dtype: "uint64", shape: [n], data: runNumber },
+      timestamp: { dtype: "uint64", shape: [n], data: e.timeNs },
+      complete: { dtype: "uint8", shape: [n], data: e.complete },
+      n_modules: { dtype: "uint16", shape: [n], data: present },
+      module_mask: { dtype: "uint8", shape: [n, M], data: e.mask },
+      [`module_${this.p.timeField}`]: { dtype: "uint64", shape: [n, M], data: e.moduleTimeNs },
     };
-    for (const f of this.rowFields) data[f.name] = nd(e.fields[f.name]!, [e.n, M, ...f.rowShape]);
+    for (const f of this.rowFields) {
+      data[f.name] = { dtype: f.dtype, shape: [n, M, ...f.rowShape], data: e.fields[f.name]! };
+    }
     this.publish(s.page(time, data), e.n);
   }
 
-  /** Publishes in order (one chain), so the descriptor precedes pages even when a subscriber blocks. */
+  /**
+   * Publishes in order (one chain), so the descriptor precedes pages even when a subscriber blocks. When nothing
+   * is in flight the bus is called at once (no extra promise hop per page).
+   */
   private publish(doc: Document, events: number): void {
     this.pendingEvents += events;
-    this.chain = this.chain
-      .then(() => this.ctx.bus.publish(doc))
-      .then(
-        () => {
-          this.pendingEvents -= events;
-        },
-        (err: unknown) => this.ctx.fail(`time-window builder: publishing '${this.p.output}' failed`, err),
-      );
+    this.inFlight++;
+    const done = () => {
+      this.inFlight--;
+      this.pendingEvents -= events;
+    };
+    const failed = (err: unknown) => {
+      this.inFlight--;
+      this.ctx.fail(`time-window builder: publishing '${this.p.output}' failed`, err);
+    };
+    this.chain =
+      this.inFlight === 1
+        ? this.ctx.bus.publish(doc).then(done, failed)
+        : this.chain.then(() => this.ctx.bus.publish(doc)).then(done, failed);
   }
 
   private syncCounters(stats: TimeWindowStats): void {

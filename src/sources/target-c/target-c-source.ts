@@ -11,7 +11,7 @@ import {
   type TimestampBounds,
 } from "../../codecs/index.js";
 import { defineComponent, type ComponentContext, type ComponentHooks } from "../../component/index.js";
-import { RateLimiter, nd, type FieldSpec, type StreamFactory } from "../../core/index.js";
+import { RateLimiter, type FieldSpec, type StreamFactory } from "../../core/index.js";
 import { ModuleMapSchema, moduleResolver } from "./module-map.js";
 import { ModuleTracker } from "./module-tracker.js";
 import { UdpReceiver } from "./udp-receiver.js";
@@ -227,21 +227,26 @@ class Receiver {
     }
     this.lastPublishMs = performance.now();
     const cols = pg.seal(Date.now() / 1000);
+    // NdArrays made directly (dtypes and shapes are known here): nd() would check each one again
     const page = this.stream.page(cols.time, {
-      module: nd(cols.module),
-      timestamp: nd(cols.timestamp),
-      aux_timestamp: nd(cols.auxTimestamp),
-      data: nd(cols.data, [n, TARGET_C_PIXELS]),
+      module: { dtype: "uint16", shape: [n], data: cols.module },
+      timestamp: { dtype: "uint64", shape: [n], data: cols.timestamp },
+      aux_timestamp: { dtype: "uint64", shape: [n], data: cols.auxTimestamp },
+      data: { dtype: "float32", shape: [n, TARGET_C_PIXELS], data: cols.data },
     });
     this.counts.pages++;
     this.pendingPages++;
-    this.ctx.bus
-      .publish(page)
-      .catch((err: unknown) => this.ctx.fail("target-c source: publishing readouts failed", err))
-      .finally(() => {
-        if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
-      });
+    this.ctx.bus.publish(page).then(this.published, this.publishFailed);
   }
+
+  private published = (): void => {
+    if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
+  };
+
+  private publishFailed = (err: unknown): void => {
+    this.ctx.fail("target-c source: publishing readouts failed", err);
+    this.published();
+  };
 
   private timestampBounds(): TimestampBounds {
     const skew = this.p.maxClockSkewMs;
