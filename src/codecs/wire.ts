@@ -7,6 +7,7 @@ import {
   isDType,
   shapeSize,
   viewBytes,
+  viewTyped,
   type Document,
   type EventPage,
   type NdArray,
@@ -74,19 +75,6 @@ const EMPTY = Buffer.alloc(0);
 const topics = new Map<string, Buffer>();
 const TOPICS_MAX = 4096;
 
-type Ctor = new (b: ArrayBufferLike, o: number, n: number) => NdArray["data"];
-const CTORS: Record<NdArray["dtype"], Ctor> = {
-  uint8: Uint8Array,
-  int8: Int8Array,
-  uint16: Uint16Array,
-  int16: Int16Array,
-  uint32: Uint32Array,
-  int32: Int32Array,
-  uint64: BigUint64Array,
-  int64: BigInt64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 /** Versions read: 1 (array i is the whole of frame 2 + i) and 2 (array i at `offset` of body frame `frame`). */
 const READ_VERSIONS: readonly unknown[] = [1, WIRE_VERSION];
 
@@ -130,7 +118,7 @@ function viewArrays(topic: string, v: number, specs: unknown[], frames: readonly
     const byteOffset = f.byteOffset + at;
     out[i] =
       byteOffset % item === 0
-        ? { dtype, shape: shape as number[], data: new CTORS[dtype](f.buffer, byteOffset, count) }
+        ? { dtype, shape: shape as number[], data: viewTyped(dtype, f.buffer, byteOffset, count) }
         : viewBytes(dtype, shape as number[], new Uint8Array(f.buffer, byteOffset, size)); // copies it
   }
   if (used !== bodies) {

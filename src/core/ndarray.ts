@@ -127,3 +127,8 @@ export function bytesOf(a: TypedArray): Uint8Array {
 export function allocTyped(dtype: DType, n: number): TypedArray {
   return new CTORS[dtype](n);
 }
+
+/** A typed-array view of `n` elements at `byteOffset` of `buffer` (which must be aligned for the dtype). */
+export function viewTyped(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, n: number): TypedArray {
+  return new CTORS[dtype](buffer, byteOffset, n);
+}
