@@ -9,11 +9,22 @@ export type BackgroundMethod = (typeof BACKGROUND_METHODS)[number];
 /** Rows of the median computed between two yields to the event loop (keeps sockets served). */
 const MEDIAN_ROWS_PER_SLICE = 64;
 
+/** Sum arrays of finished means, for the next accumulator of the same size. */
+const spareSums: Uint32Array[] = [];
+const SPARE_SUMS_MAX = 2;
+
+/** A sum array of `n` elements: a spare one (contents stale: the first pass assigns) or a new one. */
+function takeSum(n: number): Uint32Array {
+  const i = spareSums.findIndex((a) => a.length === n);
+  return i >= 0 ? spareSums.splice(i, 1)[0]! : new Uint32Array(n);
+}
+
 /**
  * Collects background frames. The mean is accumulated as frames arrive into uint32 sums (exact, and half the memory
  * traffic of float64), two frames per pass: the pass is bound by memory bandwidth at 2880 x 2880, and reading and
- * writing the sums once per two frames saves a third of it. The median keeps the frames and is computed at the end,
- * per pixel, in slices that yield to the event loop.
+ * writing the sums once per two frames saves a third of it. The first pass assigns instead of adding, so a sum array
+ * left by the previous run is reused as it is (a fresh 33 MB array costs a page fault per 4 KiB on first touch). The
+ * median keeps the frames and is computed at the end, per pixel, in slices that yield to the event loop.
  * @example const acc = new BackgroundAccumulator("mean", w, h); acc.add(frame); const bg = await acc.result();
  */
 export class BackgroundAccumulator {
@@ -21,6 +32,9 @@ export class BackgroundAccumulator {
   private readonly frames: Uint16Array[] = [];
   /** A frame of the mean waiting for its partner (added in the same pass). */
   private waiting: Uint16Array | undefined;
+  /** True once `sum` holds frames (before, its contents are stale). */
+  private started = false;
+  private done: Float32Array | undefined;
   private n = 0;
 
   constructor(
@@ -28,7 +42,7 @@ export class BackgroundAccumulator {
     readonly width: number,
     readonly height: number,
   ) {
-    if (method === "mean") this.sum = new Uint32Array(width * height);
+    if (method === "mean") this.sum = takeSum(width * height);
   }
 
   /** Frames added so far. */
@@ -44,6 +58,8 @@ export class BackgroundAccumulator {
         `background frame has ${frame.length} pixels, expected ${this.width} x ${this.height}`,
       );
     }
+    if (this.done)
+      throw new HutchError(ErrorCode.Internal, "background frame added after the background was made");
     this.n++;
     // uint32 sums of uint16 values are exact up to 65537 frames; beyond, float64 takes over.
     if (this.sum instanceof Uint32Array && this.n > 65_537) {
@@ -53,7 +69,9 @@ export class BackgroundAccumulator {
     if (!this.sum) this.frames.push(frame);
     else if (!this.waiting) this.waiting = frame;
     else {
-      addTwoInto(this.sum, this.waiting, frame);
+      if (this.started) addTwoInto(this.sum, this.waiting, frame);
+      else setTwoInto(this.sum as Uint32Array, this.waiting, frame);
+      this.started = true;
       this.waiting = undefined;
     }
   }
@@ -61,10 +79,14 @@ export class BackgroundAccumulator {
   /** The background (float32), or undefined without frames. */
   async result(): Promise<Float32Array | undefined> {
     if (this.n === 0) return undefined;
+    if (this.done) return this.done;
     const out = new Float32Array(this.width * this.height);
     if (this.sum) {
       this.settle();
       scaleInto(this.sum, 1 / this.n, out);
+      if (this.sum instanceof Uint32Array && spareSums.length < SPARE_SUMS_MAX) spareSums.push(this.sum);
+      this.sum = undefined;
+      this.done = out;
       return out;
     }
     const w = this.width;
@@ -77,9 +99,18 @@ export class BackgroundAccumulator {
 
   /** Adds the frame still waiting for a partner. */
   private settle(): void {
-    if (this.sum && this.waiting) addInto(this.sum, this.waiting);
+    if (this.sum && this.waiting) {
+      if (this.started) addInto(this.sum, this.waiting);
+      else this.sum.set(this.waiting);
+      this.started = true;
+    }
     this.waiting = undefined;
   }
+}
+
+/** sum[i] = a[i] + b[i] (the first pass: the sum array's old contents are not read). */
+function setTwoInto(sum: Uint32Array, a: Uint16Array, b: Uint16Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i] = a[i]! + b[i]!;
 }
 
 /** sum[i] += a[i] + b[i] (monomorphic per sum type: a separate loop each). */

@@ -61,6 +61,19 @@ describe("background", () => {
     }
   });
 
+  it("a sum array left by a finished mean is reused and its stale contents never leak into the next", async () => {
+    const first = new BackgroundAccumulator("mean", 2, 2);
+    for (let i = 0; i < 3; i++) first.add(Uint16Array.of(60000, 60000, 60000, 60000));
+    expect([...(await first.result())!]).toEqual([60000, 60000, 60000, 60000]);
+    expect(await first.result()).toBe(await first.result());
+    expect(() => first.add(Uint16Array.of(1, 2, 3, 4))).toThrow(/after the background was made/);
+    for (const k of [1, 2, 3]) {
+      const next = new BackgroundAccumulator("mean", 2, 2);
+      for (let i = 0; i < k; i++) next.add(Uint16Array.of(2, 4, 6, 8));
+      expect([...(await next.result())!]).toEqual([2, 4, 6, 8]);
+    }
+  });
+
   it("median per pixel, odd and even counts", async () => {
     const odd = new BackgroundAccumulator("median", 2, 2);
     for (const f of frames) odd.add(f);
