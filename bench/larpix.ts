@@ -3,6 +3,8 @@ import {
   LarpixPacketBatch,
   decodeWords,
   encodeDataMessage,
+  nativeLarpixDecoder,
+  useNativeLarpixDecoder,
   encodePacket,
   readBoardMessage,
 } from "../src/codecs/index.js";
@@ -85,22 +87,39 @@ const copy = (m: Buffer) => {
   sink += copyDst[bytesPerMessage - 1]!;
 };
 
-// Rounds interleave the four so they see the same machine state (other processes share the cores); the best
-// round of each counts.
+/** The TypeScript decoder's rate, measured with the native one switched off (when it is built). */
+const withTypeScript = (m: Buffer) => {
+  const was = useNativeLarpixDecoder(false);
+  try {
+    decode(m);
+  } finally {
+    useNativeLarpixDecoder(was);
+  }
+};
+
+// Rounds interleave the five so they see the same machine state (other processes share the cores); the best
+// round of each counts. `decode` is what the source runs: the native decoder when it is built.
 rate(decode);
 rate(copy);
 let decoded = 0;
+let decodedTs = 0;
 let mixed = 0;
 let paged = 0;
 let copied = 0;
 for (let r = 0; r < ROUNDS; r++) {
   decoded = Math.max(decoded, rate(decode));
+  decodedTs = Math.max(decodedTs, rate(withTypeScript));
   mixed = Math.max(mixed, rate(decode, mixedMessages));
   paged = Math.max(paged, rate(decodeAndPage));
   copied = Math.max(copied, rate(copy));
 }
 
 console.log(`packets_per_message: ${WORDS}`);
+console.log(
+  `decoder: ${nativeLarpixDecoder() ? "native (native/larpix_decode.c)" : "TypeScript (native not built)"}`,
+);
+console.log(`decode_typescript_packets_per_s: ${Math.round(decodedTs)}`);
+console.log(`typescript_ratio: ${(decodedTs / copied).toFixed(3)}`);
 console.log(`decode_packets_per_s: ${Math.round(decoded)}`);
 console.log(`decode_input_MiB_per_s: ${((decoded * bytesPerMessage) / WORDS / 2 ** 20).toFixed(0)}`);
 console.log(`decode_1pct_other_packets_per_s: ${Math.round(mixed)}`);

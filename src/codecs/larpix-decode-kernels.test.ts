@@ -1,7 +1,9 @@
-// The decode loops: every column of every row against fieldsOf, for mixed packet types, any start row and reuse.
-import { describe, expect, it } from "vitest";
+// The decode loops: every column of every row against fieldsOf, for mixed packet types, any start row and reuse,
+// with the TypeScript decoder and with the native one (native/larpix_decode.c), which CI requires to be built.
+import { afterAll, describe, expect, it } from "vitest";
+import { nativeDecoders } from "./native-decoders.js";
 import { encodePacket, fieldsOf, readWord, type LarpixPacketFields } from "./larpix-packet.js";
-import { LarpixPacketBatch, decodeWords } from "./larpix-packet-batch.js";
+import { LarpixPacketBatch, decodeWords, useNativeLarpixDecoder } from "./larpix-packet-batch.js";
 
 /** Deterministic packets: mostly data (runs of four take the fast path), some of every other type, some bad. */
 function packets(count: number, seed: number): LarpixPacketFields[] {
@@ -75,8 +77,21 @@ function expectRows(b: LarpixPacketBatch, first: number, bytes: Uint8Array, stri
   }
 }
 
-describe("decode loops", () => {
+const initial = useNativeLarpixDecoder(false);
+afterAll(() => void useNativeLarpixDecoder(initial));
+
+it("the native decoder is built where CI runs (scripts/build.mjs, node-gyp)", () => {
+  if (process.env.CI === "true")
+    expect(nativeDecoders, "native/build/Release/hutch_native.node").toBeDefined();
+});
+
+const decoders = nativeDecoders ? ["TypeScript", "native"] : ["TypeScript"];
+
+describe.each(decoders)("decode loops (%s)", (which) => {
+  const use = () => useNativeLarpixDecoder(which === "native");
+
   it("write every column of every row, whatever the start row, type mix or previous contents", () => {
+    use();
     const list = packets(203, 11);
     const dirty = packets(220, 99).map((f) => ({ ...f, type: 2 as const }));
     for (const before of [0, 1, 2, 3, 6]) {
@@ -105,6 +120,7 @@ describe("decode loops", () => {
   });
 
   it("decodes back-to-back 7-byte packets like board words", () => {
+    use();
     const list = packets(21, 5);
     const packed = new Uint8Array(7 * list.length);
     list.forEach((f, k) => encodePacket(f, packed, 7 * k));
@@ -115,6 +131,7 @@ describe("decode loops", () => {
   });
 
   it("places batches side by side in one buffer (a slab) without overlap", () => {
+    use();
     const list = packets(37, 3);
     const words = new Uint8Array(8 * list.length);
     list.forEach((f, k) => encodePacket(f, words, 8 * k));
@@ -131,5 +148,37 @@ describe("decode loops", () => {
     expect(new Uint8Array(buffer, 8 + 2 * size)).toEqual(new Uint8Array(8));
     expect(() => new LarpixPacketBatch(4, { buffer, offset: 4 })).toThrow(/8-byte aligned/);
     expect(() => new LarpixPacketBatch(4, { buffer, offset: buffer.byteLength - 8 })).toThrow(/do not fit/);
+  });
+});
+
+describe("switching decoders on one batch", () => {
+  it("leaves no stale field behind, whichever decoder wrote the rows before", () => {
+    if (!nativeDecoders) return;
+    const list = packets(150, 21).map((f, k) => (k >= 32 && k < 48 ? { ...f, type: 0 as const } : f));
+    const words = new Uint8Array(8 * list.length);
+    list.forEach((f, k) => encodePacket(f, words, 8 * k));
+    // All of other types; or data packets but one config write at row 37 (the native scan for the last one).
+    const allOthers = packets(150, 22).map((f) => ({ ...f, type: (1 + (f.chipId % 3)) as 1 | 2 | 3 }));
+    const oneConfig = packets(150, 23).map((f, k) => ({
+      ...f,
+      type: k === 37 ? (2 as const) : (0 as const),
+    }));
+    const src = { ioGroup: 5, ioChannel: 6 };
+    for (const others of [allOthers, oneConfig]) {
+      const junk = new Uint8Array(8 * others.length);
+      others.forEach((f, k) => encodePacket(f, junk, 8 * k));
+      for (const [first, second] of [
+        [true, false],
+        [false, true],
+      ] as const) {
+        const b = new LarpixPacketBatch(160);
+        useNativeLarpixDecoder(first);
+        decodeWords(junk, 0, others.length, 8, src, b);
+        b.clear();
+        useNativeLarpixDecoder(second);
+        decodeWords(words, 0, list.length, 8, src, b);
+        expectRows(b, 0, words, 8, list.length);
+      }
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Columnar batches of LArPix packets: whole buffers of 7-byte words decoded into typed arrays, no object per packet.
 import { ErrorCode, HutchError } from "../core/index.js";
 import { decodeDataSteps, decodeRow } from "./larpix-decode-kernels.js";
+import { nativeDecoders } from "./native-decoders.js";
 import { LARPIX_TYPE, wordOf, writeWord } from "./larpix-packet.js";
 
 /** True on little-endian hosts: the decoder writes uint64 timestamps as two uint32 halves. */
@@ -73,6 +74,8 @@ export class LarpixPacketBatch {
   readonly typeWord: number;
   /** Word offset of the `adc` column. */
   readonly adcWord: number;
+  /** Byte offsets (from `words`) of the columns the native decoder writes, in its order. */
+  readonly nativeOffsets: Int32Array;
   /**
    * Rows from this one up hold 0 in `register`, `value`, `counter` and the timestamp's high half (a new batch is
    * all zeros; data rows leave these alone), so the decoder skips zeroing them there. Raised by rows of other
@@ -133,6 +136,13 @@ export class LarpixPacketBatch {
     this.columnWords = s / 4;
     this.typeWord = ((18 + 3) * s) / 4;
     this.adcWord = (16 * s) / 4;
+    // timestamp, counter, adc, chip id, type, channel, FIFO half, FIFO full, parity, valid parity, register, value
+    this.nativeOffsets = Int32Array.of(
+      0,
+      8 * s,
+      16 * s,
+      ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((i) => (18 + i) * s),
+    );
   }
 
   /** Rows still free. */
@@ -192,6 +202,23 @@ function scratchWords(n: number): Int32Array {
   return scratch;
 }
 
+let useNative = nativeDecoders !== undefined;
+
+/**
+ * Chooses the board-word decoder: the native one (when built) or the TypeScript one; returns the previous choice.
+ * The two write the same columns (test/larpix-native.test.ts); the switch is for that test and the benchmark.
+ */
+export function useNativeLarpixDecoder(on: boolean): boolean {
+  const was = useNative;
+  useNative = on && nativeDecoders !== undefined;
+  return was;
+}
+
+/** True when board words are decoded by the native decoder. */
+export function nativeLarpixDecoder(): boolean {
+  return useNative;
+}
+
 /** Where the words of a buffer came from: they share io group and io channel. */
 export interface WordSource {
   readonly ioGroup: number;
@@ -232,6 +259,13 @@ export function decodeWords(
       w = scratchWords(2 * n);
       new Uint8Array(w.buffer, 0, 8 * n).set(bytes.subarray(offset, offset + 8 * n));
     }
+    if (useNative) {
+      // Every field of every row is written: rows after the last non-data packet keep zeros where data packets
+      // have no field, so `zeroFrom` only has to rise past it.
+      const last = nativeDecoders!.larpixDecode(w, n, start, out.words, out.nativeOffsets);
+      if (last > out.zeroFrom) out.zeroFrom = last;
+      return finish(out, src, start, n);
+    }
     // Rows up to a multiple of 4 one by one, then four at a time, then the rest one by one.
     let k = 0;
     for (; k < n && ((start + k) & 3) !== 0; k++)
@@ -264,6 +298,11 @@ export function decodeWords(
       decodeRow(lo, hi, start + k, out);
     }
   }
+  return finish(out, src, start, n);
+}
+
+/** Fills the columns shared by all words of a source and counts the rows in. */
+function finish(out: LarpixPacketBatch, src: WordSource, start: number, n: number): number {
   out.ioGroup.fill(src.ioGroup, start, start + n);
   out.ioChannel.fill(src.ioChannel, start, start + n);
   out.direction.fill(src.direction ?? 1, start, start + n);
