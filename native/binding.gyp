@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "hutch_native",
-      "sources": ["larpix_decode.c"],
+      "sources": ["module.c", "larpix_decode.c", "area_detector.c"],
       "cflags_c": ["-O3", "-march=native", "-std=c11", "-Wall", "-Wextra"]
     }
   ]

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hutch_native.h"
+
 /* Byte offsets of the columns in a LarpixPacketBatch's memory, in this order (see larpix-packet-batch.ts). */
 enum { TS, COUNTER, ADC, CHIP, TYPE, CHANNEL, FIFO_HALF, FIFO_FULL, PARITY, VALID_PARITY, REGISTER, VALUE, NCOL };
 
@@ -69,11 +71,6 @@ static uint32_t decode(const uint32_t *w, size_t n, size_t start, uint8_t *base,
   return 0;
 }
 
-static napi_value fail(napi_env env, const char *msg) {
-  napi_throw_range_error(env, "HUTCH_ERR_VALIDATION", msg);
-  return NULL;
-}
-
 /* larpixDecode(words: Int32Array, n, start, batch: Uint32Array, offsets: Int32Array) -> number */
 static napi_value larpix_decode(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -104,9 +101,4 @@ static napi_value larpix_decode(napi_env env, napi_callback_info info) {
   return out;
 }
 
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "larpixDecode", NAPI_AUTO_LENGTH, larpix_decode, NULL, &fn);
-  napi_set_named_property(env, exports, "larpixDecode", fn);
-  return exports;
-}
+void register_larpix(napi_env env, napi_value exports) { define(env, exports, "larpixDecode", larpix_decode); }

@@ -35,7 +35,7 @@ buildNative();
 function buildNative() {
   const dir = join(root, "native");
   const addon = join(dir, "build", "Release", "hutch_native.node");
-  const sources = readdirSync(dir).filter((f) => /\.(c|gyp)$/.test(f));
+  const sources = readdirSync(dir).filter((f) => /\.(c|h|gyp)$/.test(f));
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
   if (sources.every((f) => statSync(join(dir, f)).mtimeMs < built)) return;
   // npm hands scripts its own node-gyp; run directly, take the one npm ships beside node.

@@ -1,7 +1,7 @@
 // The decode loops: every column of every row against fieldsOf, for mixed packet types, any start row and reuse,
 // with the TypeScript decoder and with the native one (native/larpix_decode.c), which CI requires to be built.
 import { afterAll, describe, expect, it } from "vitest";
-import { nativeDecoders } from "./native-decoders.js";
+import { nativeAddon } from "../core/index.js";
 import { encodePacket, fieldsOf, readWord, type LarpixPacketFields } from "./larpix-packet.js";
 import { LarpixPacketBatch, decodeWords, useNativeLarpixDecoder } from "./larpix-packet-batch.js";
 
@@ -81,11 +81,10 @@ const initial = useNativeLarpixDecoder(false);
 afterAll(() => void useNativeLarpixDecoder(initial));
 
 it("the native decoder is built where CI runs (scripts/build.mjs, node-gyp)", () => {
-  if (process.env.CI === "true")
-    expect(nativeDecoders, "native/build/Release/hutch_native.node").toBeDefined();
+  if (process.env.CI === "true") expect(nativeAddon, "native/build/Release/hutch_native.node").toBeDefined();
 });
 
-const decoders = nativeDecoders ? ["TypeScript", "native"] : ["TypeScript"];
+const decoders = nativeAddon ? ["TypeScript", "native"] : ["TypeScript"];
 
 describe.each(decoders)("decode loops (%s)", (which) => {
   const use = () => useNativeLarpixDecoder(which === "native");
@@ -153,7 +152,7 @@ describe.each(decoders)("decode loops (%s)", (which) => {
 
 describe("switching decoders on one batch", () => {
   it("leaves no stale field behind, whichever decoder wrote the rows before", () => {
-    if (!nativeDecoders) return;
+    if (!nativeAddon) return;
     const list = packets(150, 21).map((f, k) => (k >= 32 && k < 48 ? { ...f, type: 0 as const } : f));
     const words = new Uint8Array(8 * list.length);
     list.forEach((f, k) => encodePacket(f, words, 8 * k));

@@ -1,7 +1,6 @@
 // Columnar batches of LArPix packets: whole buffers of 7-byte words decoded into typed arrays, no object per packet.
-import { ErrorCode, HutchError } from "../core/index.js";
+import { ErrorCode, HutchError, nativeAddon } from "../core/index.js";
 import { decodeDataSteps, decodeRow } from "./larpix-decode-kernels.js";
-import { nativeDecoders } from "./native-decoders.js";
 import { LARPIX_TYPE, wordOf, writeWord } from "./larpix-packet.js";
 
 /** True on little-endian hosts: the decoder writes uint64 timestamps as two uint32 halves. */
@@ -202,7 +201,7 @@ function scratchWords(n: number): Int32Array {
   return scratch;
 }
 
-let useNative = nativeDecoders !== undefined;
+let useNative = nativeAddon !== undefined;
 
 /**
  * Chooses the board-word decoder: the native one (when built) or the TypeScript one; returns the previous choice.
@@ -210,7 +209,7 @@ let useNative = nativeDecoders !== undefined;
  */
 export function useNativeLarpixDecoder(on: boolean): boolean {
   const was = useNative;
-  useNative = on && nativeDecoders !== undefined;
+  useNative = on && nativeAddon !== undefined;
   return was;
 }
 
@@ -262,7 +261,7 @@ export function decodeWords(
     if (useNative) {
       // Every field of every row is written: rows after the last non-data packet keep zeros where data packets
       // have no field, so `zeroFrom` only has to rise past it.
-      const last = nativeDecoders!.larpixDecode(w, n, start, out.words, out.nativeOffsets);
+      const last = nativeAddon!.larpixDecode(w, n, start, out.words, out.nativeOffsets);
       if (last > out.zeroFrom) out.zeroFrom = last;
       return finish(out, src, start, n);
     }

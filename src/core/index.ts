@@ -16,3 +16,4 @@ export * from "./fit.js";
 export * from "./fit-histogram.js";
 export * from "./fit-unbinned.js";
 export * from "./byte-slab.js";
+export * from "./native-addon.js";

@@ -1,0 +1,31 @@
+// Helpers shared by the native kernels (N-API): typed-array arguments, errors, registration.
+#ifndef HUTCH_NATIVE_H
+#define HUTCH_NATIVE_H
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A typed array argument of the given type: its data and element count. */
+static inline bool typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
+  napi_typedarray_type t;
+  bool is;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  return napi_get_typedarray_info(env, v, &t, length, data, NULL, NULL) == napi_ok && t == want;
+}
+
+/* Throws a RangeError with Hutch's validation code; returns NULL for the caller to return. */
+static inline napi_value fail(napi_env env, const char *msg) {
+  napi_throw_range_error(env, "HUTCH_ERR_VALIDATION", msg);
+  return NULL;
+}
+
+/* exports[name] = fn. */
+static inline void define(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value f;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &f);
+  napi_set_named_property(env, exports, name, f);
+}
+
+void register_larpix(napi_env env, napi_value exports);
+void register_area_detector(napi_env env, napi_value exports);
+#endif

@@ -1,0 +1,8 @@
+// The hutch_native addon: registers the kernels of each file.
+#include "hutch_native.h"
+
+NAPI_MODULE_INIT() {
+  register_larpix(env, exports);
+  register_area_detector(env, exports);
+  return exports;
+}
