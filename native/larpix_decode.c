@@ -1,5 +1,5 @@
 // LArPix data-board words -> packet columns, in C for the vector units (the TypeScript decoder is the fallback).
-// Built by scripts/build.mjs with node-gyp against Node's own headers; loaded by src/codecs/native-decoders.ts.
+// Built by scripts/build.mjs with node-gyp against Node's own headers; loaded by src/core/native-addon.ts.
 #include <node_api.h>
 #include <stddef.h>
 #include <stdint.h>

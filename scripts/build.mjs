@@ -1,4 +1,4 @@
-// Transpiles src/**/*.ts to dist/ with esbuild (one file per module, no bundling), builds the native decoders
+// Transpiles src/**/*.ts to dist/ with esbuild (one file per module, no bundling), builds the native kernels
 // (native/ -> native/build, node-gyp, optional) and the dashboard page (web/ -> web/dist) with vite; type-checking
 // is `npm run typecheck`.
 import { spawnSync } from "node:child_process";
@@ -28,7 +28,7 @@ await build({
   logLevel: "warning",
 });
 
-// The native decoders (C, node-gyp against Node's own headers, offline): rebuilt when a source is newer than the
+// The native kernels (C, node-gyp against Node's own headers, offline): rebuilt when a source is newer than the
 // addon. Optional: without a compiler the TypeScript decoders run (CI requires them: see the LArPix decode tests).
 buildNative();
 
@@ -60,7 +60,7 @@ function buildNative() {
   const why = r
     ? (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")
     : `node-gyp not found at ${gyp}`;
-  console.warn(`hutch: native decoders not built (${why}); the TypeScript decoders are used`);
+  console.warn(`hutch: native kernels not built (${why}); their TypeScript versions run`);
 }
 
 // The dashboard page: vite (rolldown) bundles web/ into web/dist, which the server serves. Offline, no plugins.
