@@ -6,24 +6,24 @@
 
 #include "hutch_native.h"
 
-static void add_two(uint32_t *restrict s, const uint16_t *restrict a, const uint16_t *restrict b, size_t n) {
+HUTCH_VECTOR static void add_two(uint32_t *restrict s, const uint16_t *restrict a, const uint16_t *restrict b, size_t n) {
   for (size_t i = 0; i < n; i++) s[i] += (uint32_t)a[i] + b[i];
 }
-static void set_two(uint32_t *restrict s, const uint16_t *restrict a, const uint16_t *restrict b, size_t n) {
+HUTCH_VECTOR static void set_two(uint32_t *restrict s, const uint16_t *restrict a, const uint16_t *restrict b, size_t n) {
   for (size_t i = 0; i < n; i++) s[i] = (uint32_t)a[i] + b[i];
 }
-static void add_one(uint32_t *restrict s, const uint16_t *restrict a, size_t n) {
+HUTCH_VECTOR static void add_one(uint32_t *restrict s, const uint16_t *restrict a, size_t n) {
   for (size_t i = 0; i < n; i++) s[i] += a[i];
 }
-static void set_one(uint32_t *restrict s, const uint16_t *restrict a, size_t n) {
+HUTCH_VECTOR static void set_one(uint32_t *restrict s, const uint16_t *restrict a, size_t n) {
   for (size_t i = 0; i < n; i++) s[i] = a[i];
 }
 /* out = sum * k, computed in double and rounded to float, as `out[i] = sum[i] * k` in TypeScript. */
-static void scale(float *restrict out, const uint32_t *restrict s, double k, size_t n) {
+HUTCH_VECTOR static void scale(float *restrict out, const uint32_t *restrict s, double k, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = (float)((double)s[i] * k);
 }
 /* out = frame - background, in double then rounded to float, as in TypeScript. */
-static void subtract(float *restrict out, const uint16_t *restrict f, const float *restrict bg, size_t n) {
+HUTCH_VECTOR static void subtract(float *restrict out, const uint16_t *restrict f, const float *restrict bg, size_t n) {
   for (size_t i = 0; i < n; i++) out[i] = (float)((double)f[i] - (double)bg[i]);
 }
 

@@ -5,6 +5,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * Hot loops are compiled for several x86-64 levels and the best one the CPU has is chosen when the addon loads
+ * (a build shared between machines, e.g. on a facility's network file system, then runs on all of them).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HUTCH_VECTOR __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HUTCH_VECTOR
+#endif
+
 /* A typed array argument of the given type: its data and element count. */
 static inline bool typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
   napi_typedarray_type t;

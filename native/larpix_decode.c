@@ -15,7 +15,7 @@ enum { TS, COUNTER, ADC, CHIP, TYPE, CHANNEL, FIFO_HALF, FIFO_FULL, PARITY, VALI
  * of the columns given, writing every field of every row (0 where a packet type has no such field), as decodeRow in
  * larpix-decode-kernels.ts does. Branch-free, and every column a restrict parameter, so the compiler vectorises it.
  */
-static void decode_rows(const uint32_t *restrict w, size_t n, uint32_t *restrict ts, uint32_t *restrict counter,
+HUTCH_VECTOR static void decode_rows(const uint32_t *restrict w, size_t n, uint32_t *restrict ts, uint32_t *restrict counter,
                         uint16_t *restrict adc, uint8_t *restrict chip, uint8_t *restrict type,
                         uint8_t *restrict channel, uint8_t *restrict fifoHalf, uint8_t *restrict fifoFull,
                         uint8_t *restrict parity, uint8_t *restrict validParity, uint8_t *restrict reg,
