@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { ComponentDef } from "../src/component/index.js";
 import { roiNode } from "../src/analysis/index.js";
+import { resultOf } from "../src/control/index.js";
 import { decodeFrame } from "../src/server/index.js";
 import { DEMO_COMPONENTS, startRig, type Rig } from "./dashboard-rig.js";
 import { until } from "./helpers/instrument.js";
@@ -85,5 +86,30 @@ describe("live ROIs", () => {
     const del = await rig.dash.app.inject({ method: "DELETE", url: "/api/rois/roi1", payload: {} });
     expect(del.statusCode).toBe(200);
     expect(rig.dash.panels.map((p) => p.id)).toEqual(["cam"]);
+  });
+
+  it("a ROI drawn before a run started from the CLI (not from the page) keeps running in that run", async () => {
+    rig = await startRig({
+      panels: [{ type: "image", id: "cam", stream: "camera", field: "image", roiNode: "rois" }],
+      components: [
+        ...DEMO_COMPONENTS,
+        {
+          name: "rois",
+          def: roiNode as ComponentDef<never>,
+          params: { input: "camera", image: "image", publishIntervalMs: 100, carry: ["i0"] },
+        },
+      ],
+    });
+    const created = await rig.dash.app.inject({
+      method: "POST",
+      url: "/api/rois",
+      payload: { panel: "cam", roi: RECT },
+    });
+    expect(created.statusCode).toBe(201);
+    // as `hutch run start` does: the core prepares from the file's configuration, which resets the roi-sum node
+    await resultOf(rig.core.command("start", {}));
+    const r = rig;
+    await until(async () => (await points(r, "roi1")).length >= 2, "ROI sums after a start from the CLI");
+    await resultOf(rig.core.command("stop", {}));
   });
 });

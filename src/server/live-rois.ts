@@ -162,9 +162,35 @@ export class LiveRois {
 
   constructor(private readonly deps: LiveRoiDeps) {
     this.untap = deps.bus.tap(`${deps.bus.instrument}/run/run-start`, ({ doc }: { doc: Document }) => {
-      if (doc.kind === "run-start")
-        this.runs.set(doc.uid, { uid: doc.uid, run: doc.run, instrument: doc.instrument });
+      if (doc.kind !== "run-start") return;
+      this.runs.set(doc.uid, { uid: doc.uid, run: doc.run, instrument: doc.instrument });
+      this.rearm(doc);
     });
+  }
+
+  /**
+   * A run started without the dashboard's ROIs in its configuration (from the CLI or the operator API: the
+   * prepare configured the roi-sum components from the file alone) would lose them while their panels stay: they
+   * are handed to their components again. A ROI recorded in the run's configuration is left as it is.
+   */
+  private rearm(start: Extract<Document, { kind: "run-start" }>): void {
+    // run-start's config is `{instrument, run}`; the run part holds the component overrides prepare applied
+    const run = (start.config as { run?: { components?: Record<string, { rois?: { name?: string }[] }> } })
+      .run;
+    const comps = run?.components;
+    for (const [id, r] of this.rois) {
+      if (typeof r.node !== "string") continue;
+      if (comps?.[r.node]?.rois?.some((x) => x.name === id)) continue;
+      const { roi, gain, threshold } = r.roi;
+      void resultOf(
+        this.deps.core.call(r.node, "set-roi", {
+          name: id,
+          roi,
+          ...(gain === undefined ? {} : { gain }),
+          ...(threshold === undefined ? {} : { threshold }),
+        }),
+      ).catch(() => undefined); // a component that refuses it keeps its own ROIs; the panel shows no data
+    }
   }
 
   /** Starts a ROI; throws HUTCH_ERR_VALIDATION naming the problem (unknown panel, not an image panel). */
