@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode, isHutchError, makeLogger } from "../src/core/index.js";
-import { JobManager, LocalBackend, SshBackend, SshConnection, shellCommand } from "../src/jobs/index.js";
+import { JobManager, LocalBackend, SshBackend, SshConnection } from "../src/jobs/index.js";
+import { shellCommand } from "../src/transport/index.js";
 import { ECHO_ARGV, nastyArgs, startSshd, type Sshd } from "./helpers/sshd.js";
 
 let sshd: Sshd;

@@ -1,6 +1,4 @@
 // The jobs layer: commands run locally, over ssh or as slurm batch jobs, as a component whose states are documents.
-export * from "./shell-quote.js";
-export * from "./known-hosts.js";
 export * from "./ssh-connection.js";
 export * from "./remote-files.js";
 export * from "./job-types.js";

@@ -1,5 +1,5 @@
 // The shell script a remote or batch job runs: its argv quoted element by element, the exit code kept in a file.
-import { shellCommand, shellQuote } from "./shell-quote.js";
+import { shellCommand, shellQuote } from "../transport/index.js";
 import type { JobRecord } from "./job-types.js";
 
 /** File names a job's directory holds besides its inputs and results. */

@@ -4,7 +4,7 @@ import { ErrorCode, HutchError } from "../core/index.js";
 import { JOB_FILES } from "./job-script.js";
 import type { JobRecord, JobState, NativeStatus } from "./job-types.js";
 import { RemoteBackend } from "./remote-backend.js";
-import { shellCommand, shellScript } from "./shell-quote.js";
+import { shellCommand, shellScript } from "../transport/index.js";
 import type { SshOptions } from "./ssh-connection.js";
 
 /** Slurm settings of a target. */

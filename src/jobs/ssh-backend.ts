@@ -3,7 +3,7 @@ import { ErrorCode, HutchError } from "../core/index.js";
 import { EXIT_NO_DIR, JOB_FILES } from "./job-script.js";
 import type { JobRecord, NativeStatus } from "./job-types.js";
 import { RemoteBackend } from "./remote-backend.js";
-import { shellScript } from "./shell-quote.js";
+import { shellScript } from "../transport/index.js";
 
 // Each script is Hutch's constant text; directories and pids arrive as positional arguments.
 const START = `cd "$1" || exit ${EXIT_NO_DIR}; setsid sh ./${JOB_FILES.script} > ${JOB_FILES.stdout} 2> ${JOB_FILES.stderr} < /dev/null & echo $!`;

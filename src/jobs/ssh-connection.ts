@@ -4,8 +4,8 @@ import { homedir } from "node:os";
 import { Client, type SFTPWrapper } from "ssh2";
 import { z } from "zod";
 import { ErrorCode, HutchError } from "../core/index.js";
-import { hostKeysFor, keyBlobOf, knownHostName } from "./known-hosts.js";
-import { shellCommand } from "./shell-quote.js";
+import { hostKeysFor, keyBlobOf, knownHostName } from "../transport/index.js";
+import { shellCommand } from "../transport/index.js";
 
 /** How to reach a remote host. */
 export const SshOptionsSchema = z.strictObject({

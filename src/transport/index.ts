@@ -1,4 +1,4 @@
-// The transport layer: the in-process bus and network transports (ZeroMQ). Knows no instrument.
+// The transport layer: the in-process bus, network transports (ZeroMQ), and SSH helpers (known_hosts, shell quoting). Knows no instrument.
 export * from "./bus.js";
 export * from "./control-socket.js";
 export * from "./zmq-endpoint.js";
@@ -10,3 +10,5 @@ export * from "./zmq-pull-receiver.js";
 export * from "./broker.js";
 export * from "./bridge.js";
 export * from "./inbox-subscription.js";
+export * from "./known-hosts.js";
+export * from "./shell-quote.js";

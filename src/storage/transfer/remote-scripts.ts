@@ -1,7 +1,8 @@
 // The POSIX shell steps both SSH backends run on the remote host (probe, seal), and how their answers are read.
 import { posix } from "node:path";
 import { ErrorCode, HutchError } from "../../core/index.js";
-import { modeString, shellQuote as q, type RemoteProbe, type SealResult } from "./remote-store.js";
+import { shellQuote as q } from "../../transport/index.js";
+import { modeString, type RemoteProbe, type SealResult } from "./remote-store.js";
 
 /** `mkdir -p` of the destination, then the sizes of the final file and the partial copy (`-` when missing). */
 export function probeScript(finalPath: string, partPath: string): string {

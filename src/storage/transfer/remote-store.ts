@@ -36,11 +36,6 @@ export interface RemoteStore {
   close(): Promise<void>;
 }
 
-/** Quotes a string for a POSIX shell: `it's` -> `'it'\''s'`. */
-export function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, "'\\''")}'`;
-}
-
 /** `0o640` -> `"0640"`. */
 export function modeString(mode: number): string {
   return `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;

@@ -1,12 +1,12 @@
 // A RemoteStore on the `ssh2` package: one SSH connection per store, data over SFTP, probe and seal as remote commands.
-import { createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { Client, type SFTPWrapper } from "ssh2";
 import { ErrorCode, HutchError } from "../../core/index.js";
+import { hostKeysFor, shellQuote } from "../../transport/index.js";
 import { parseProbe, parseSeal, probeScript, sealScript } from "./remote-scripts.js";
-import { shellQuote, type RemoteProbe, type RemoteStore, type SealResult } from "./remote-store.js";
+import type { RemoteProbe, RemoteStore, SealResult } from "./remote-store.js";
 
 /** Where and how to reach the remote host. */
 export interface SftpRemoteOptions {
@@ -32,26 +32,6 @@ interface Connection {
   readonly lost: Set<(err: Error) => void>;
 }
 
-/** Host key blobs known_hosts text lists for `host` (`[host]:port` when not 22): plain, wildcard-free and hashed. */
-export function knownHostKeys(text: string, host: string, port: number): Buffer[] {
-  const name = port === 22 ? host : `[${host}]:${port}`;
-  const out: Buffer[] = [];
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (!line || line.startsWith("#") || line.startsWith("@")) continue;
-    const [hosts, , key] = line.split(/\s+/);
-    if (!hosts || !key) continue;
-    const match = hosts.startsWith("|1|")
-      ? (() => {
-          const [, , salt, mac] = hosts.split("|");
-          return createHmac("sha1", Buffer.from(salt!, "base64")).update(name).digest("base64") === mac;
-        })()
-      : hosts.split(",").includes(name);
-    if (match) out.push(Buffer.from(key, "base64"));
-  }
-  return out;
-}
-
 /**
  * The SSH backend on `ssh2` (no OpenSSH client needed, e.g. on a Windows detector PC): one connection, opened on
  * first use and again after a drop; `append` writes through SFTP at the end of the file; `probe` and `seal` run the
@@ -73,7 +53,7 @@ export class SftpRemote implements RemoteStore {
     if (this.ready) return this.ready;
     const port = this.o.port ?? 22;
     const keys = existsSync(this.o.knownHostsFile)
-      ? knownHostKeys(readFileSync(this.o.knownHostsFile, "utf8"), this.o.host, port)
+      ? hostKeysFor(readFileSync(this.o.knownHostsFile, "utf8"), this.o.host, port)
       : [];
     let badKey = false;
     const lost = new Set<(err: Error) => void>();

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ErrorCode, HutchError } from "../../core/index.js";
-import { shellQuote, type RemoteProbe, type RemoteStore, type SealResult } from "./remote-store.js";
+import { shellQuote } from "../../transport/index.js";
+import type { RemoteProbe, RemoteStore, SealResult } from "./remote-store.js";
 import { parseProbe, parseSeal, probeScript, sealScript } from "./remote-scripts.js";
 
 /** Where and how to reach the remote host. */

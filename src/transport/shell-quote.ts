@@ -1,4 +1,4 @@
-// Quoting for the one place a shell is unavoidable (ssh exec requests and batch scripts): every argument as data.
+// Quoting for the one place a shell is unavoidable (ssh exec requests, batch scripts, remote file commands): every argument as data.
 import { ErrorCode, HutchError } from "../core/index.js";
 
 /**

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { hostKeysFor, keyBlobOf } from "./known-hosts.js";
-import { shellCommand, shellQuote, shellScript } from "./shell-quote.js";
+import { hostKeysFor, keyBlobOf } from "./index.js";
+import { shellCommand, shellQuote, shellScript } from "./index.js";
 
 const sh = (line: string) => spawnSync("/bin/sh", ["-c", line], { encoding: "utf8" });
 
