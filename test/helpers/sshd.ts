@@ -119,16 +119,26 @@ export interface Sshd {
   close(): Promise<void>;
 }
 
+/** What differs between the tests' sshd servers. */
+export interface StartSshdOptions {
+  /** Variables set for every session (sshd's `SetEnv`), e.g. SLURM_CONF like a cluster's login node. */
+  readonly setEnv?: Record<string, string>;
+  /** Further sshd_config lines, e.g. `PubkeyAuthentication yes`. */
+  readonly extraConfig?: readonly string[];
+  /** Fail unless running as root (default true); when false, sshd runs as the current user. */
+  readonly requireRoot?: boolean;
+}
+
 /**
  * Starts Debian's sshd on a free loopback port with its own config: a fresh host key, key-only login for the
- * current user (root), SFTP, and `setEnv` variables for every session (e.g. SLURM_CONF, like a cluster's login).
+ * current user (root), SFTP, `setEnv` variables for every session and any `extraConfig` lines.
  * @example const sshd = await startSshd(); const c = new SshConnection(sshd.ssh); ...; await sshd.close();
  */
-export async function startSshd(opts: { setEnv?: Record<string, string> } = {}): Promise<Sshd> {
-  requireRootAnd(["/usr/sbin/sshd"], "openssh-server");
+export async function startSshd(opts: StartSshdOptions = {}): Promise<Sshd> {
+  if (opts.requireRoot ?? true) requireRootAnd(["/usr/sbin/sshd"], "openssh-server");
   const dir = mkdtempSync(join(tmpdir(), "hutch-sshd-"));
   chmodSync(dir, 0o755);
-  mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
+  if (process.getuid?.() === 0) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });
   const host = utils.generateKeyPairSync("ed25519");
   const user = utils.generateKeyPairSync("ed25519");
   writeFileSync(join(dir, "host_key"), host.private, { mode: 0o600 });
@@ -162,6 +172,7 @@ export async function startSshd(opts: { setEnv?: Record<string, string> } = {}):
                 .join(" ")}`,
             ]
           : []),
+        ...(opts.extraConfig ?? []),
         "LogLevel ERROR",
         "",
       ].join("\n"),
