@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { nd, nowSec, type StreamFactory } from "../../core/index.js";
 import { defineComponent, type ComponentContext } from "../../component/index.js";
+import { PacedLoop } from "./paced-loop.js";
 import { rng } from "./demo-source.js";
 
 /** Params of the demo camera. */
@@ -79,29 +80,14 @@ export const demoCamera = defineComponent<DemoCameraParams>({
   params: DemoCameraParams,
   create: (initial) => {
     let p = initial;
-    let running = false;
-    let paused = false;
-    let loop: Promise<void> | undefined;
-    let wake: (() => void) | undefined;
+    const loop = new PacedLoop();
     const r = rng(p.seed);
 
-    const produce = async (ctx: ComponentContext, cam: StreamFactory, mapS: StreamFactory) => {
-      const frameMs = 1000 / p.rateHz;
+    /** One frame per step (`frames` counts skipped steps too); the module map every `mapEvery` frames. */
+    const producer = (ctx: ComponentContext, cam: StreamFactory, mapS: StreamFactory) => {
       const mapEvery = Math.max(1, Math.round(p.rateHz / p.mapRateHz));
-      const t0 = performance.now();
       const [dlo, dhi] = p.delayRangePs;
-      let frames = 0;
-      while (running) {
-        const wait = t0 + frames * frameMs - performance.now();
-        if (wait > 1) {
-          await new Promise<void>((res) => {
-            wake = res;
-            setTimeout(res, wait);
-          });
-        }
-        if (!running) break;
-        frames++;
-        if (paused) continue;
+      return async (frames: number) => {
         const now = nowSec();
         const i0 = Math.max(0.05, 1 + 0.1 * r.gauss());
         const delay = dlo + ((frames * 0.05) % 1) * (dhi - dlo);
@@ -126,12 +112,7 @@ export const demoCamera = defineComponent<DemoCameraParams>({
           await ctx.bus.publish(mapS.event({ pixels: nd(map, [p.modules, p.modulePixels]) }, now));
           ctx.counters.inc("maps");
         }
-      }
-    };
-    const halt = async () => {
-      running = false;
-      wake?.();
-      await loop;
+      };
     };
 
     return {
@@ -151,18 +132,12 @@ export const demoCamera = defineComponent<DemoCameraParams>({
         });
         await ctx.bus.publish(cam.descriptor);
         await ctx.bus.publish(mapS.descriptor);
-        running = true;
-        paused = false;
-        loop = produce(ctx, cam, mapS).catch((err) => ctx.fail("demo camera stopped", err));
+        loop.start(1000 / p.rateHz, producer(ctx, cam, mapS), (err) => ctx.fail("demo camera stopped", err));
       },
-      pause: () => {
-        paused = true;
-      },
-      resume: () => {
-        paused = false;
-      },
-      stop: halt,
-      close: halt,
+      pause: () => loop.pause(),
+      resume: () => loop.resume(),
+      stop: () => loop.stop(),
+      close: () => loop.stop(),
     };
   },
 });

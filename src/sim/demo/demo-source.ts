@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { nd, nowSec, type StreamFactory } from "../../core/index.js";
 import { defineComponent, type ComponentContext } from "../../component/index.js";
+import { PacedLoop } from "./paced-loop.js";
 
 /** Params of the demo source. */
 export const DemoSourceParams = z.strictObject({
@@ -72,37 +73,15 @@ export const demoSource = defineComponent<DemoSourceParams>({
   params: DemoSourceParams,
   create: (initial) => {
     let p = initial;
-    let timer: NodeJS.Timeout | undefined;
-    let wake: (() => void) | undefined;
-    const halt = async () => {
-      running = false;
-      if (timer) clearTimeout(timer);
-      wake?.();
-      await loop;
-    };
-    let loop: Promise<void> | undefined;
-    let running = false;
-    let paused = false;
+    const loop = new PacedLoop();
     const r = rng(p.seed);
 
-    const produce = async (ctx: ComponentContext, wf: StreamFactory, counters: StreamFactory) => {
+    /** One page of waveforms per step; the counters once a second. */
+    const producer = (ctx: ComponentContext, wf: StreamFactory, counters: StreamFactory) => {
       const pageMs = (p.pageSize / p.rateHz) * 1000;
-      const t0 = performance.now();
-      let pages = 0;
       let lastSlow = 0;
       let triggers = 0;
-      while (running) {
-        const due = t0 + pages * pageMs;
-        const wait = due - performance.now();
-        if (wait > 1) {
-          await new Promise<void>((res) => {
-            wake = res;
-            timer = setTimeout(res, wait);
-          });
-        }
-        if (!running) break;
-        pages++;
-        if (paused) continue;
+      return async () => {
         const n = p.pageSize;
         const adc = new Uint16Array(n * p.samples);
         const peak = new Float32Array(n);
@@ -123,7 +102,7 @@ export const demoSource = defineComponent<DemoSourceParams>({
             counters.event({ triggers, temperature: 24 + 0.5 * Math.sin(now / 60) + 0.02 * r.gauss() }, now),
           );
         }
-      }
+      };
     };
 
     return {
@@ -142,18 +121,14 @@ export const demoSource = defineComponent<DemoSourceParams>({
         });
         await ctx.bus.publish(wf.descriptor);
         await ctx.bus.publish(counters.descriptor);
-        running = true;
-        paused = false;
-        loop = produce(ctx, wf, counters).catch((err) => ctx.fail("demo source stopped", err));
+        loop.start((p.pageSize / p.rateHz) * 1000, producer(ctx, wf, counters), (err) =>
+          ctx.fail("demo source stopped", err),
+        );
       },
-      pause: () => {
-        paused = true;
-      },
-      resume: () => {
-        paused = false;
-      },
-      stop: halt,
-      close: halt,
+      pause: () => loop.pause(),
+      resume: () => loop.resume(),
+      stop: () => loop.stop(),
+      close: () => loop.stop(),
     };
   },
 });
