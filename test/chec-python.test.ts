@@ -6,6 +6,7 @@ import { loadInstrument } from "../src/app/config.js";
 import { startInstrument, type Instance } from "../src/app/instance.js";
 import { resultOf } from "../src/control/index.js";
 import { runTargetCSim } from "../src/sim/index.js";
+import { checChainComponents } from "./helpers/chec-context.js";
 import { tempInstrument } from "./helpers/instrument.js";
 import { freeUdpPort } from "./helpers/ports.js";
 
@@ -21,18 +22,7 @@ describe("chec_listen.py", () => {
     const port = await freeUdpPort();
     const t = await tempInstrument({
       instrument: "chec",
-      components: [
-        {
-          name: "tm",
-          type: "target-c-source",
-          params: { host: "127.0.0.1", port, modules: 32, stream: "readouts" },
-        },
-        {
-          name: "builder",
-          type: "time-window-builder",
-          params: { input: "readouts", output: "events", modules: 32, windowNs: 10_000_000, timeoutMs: 200 },
-        },
-      ],
+      components: [...checChainComponents(port)],
     });
     inst = await startInstrument(loadInstrument(t.file, componentTypes()), { quiet: true });
     await resultOf(inst.core.command("start"));

@@ -6,6 +6,7 @@ import { startInstrument, type Instance } from "../src/app/instance.js";
 import { resultOf } from "../src/control/index.js";
 import { runTargetCSim } from "../src/sim/index.js";
 import { finishChecSsdaqFile } from "../src/storage/index.js";
+import { checChainComponents } from "./helpers/chec-context.js";
 import { runPython } from "./helpers/h5py.js";
 import { tempInstrument, until } from "./helpers/instrument.js";
 import { freeUdpPort } from "./helpers/ports.js";
@@ -58,16 +59,7 @@ describe("CHEC SSDAQ file flavour", () => {
     const t = await tempInstrument({
       instrument: "chec",
       components: [
-        {
-          name: "tm",
-          type: "target-c-source",
-          params: { host: "127.0.0.1", port, modules: 32, stream: "readouts" },
-        },
-        {
-          name: "builder",
-          type: "time-window-builder",
-          params: { input: "readouts", output: "events", modules: 32, windowNs: 10_000_000, timeoutMs: 200 },
-        },
+        ...checChainComponents(port),
         {
           name: "writer",
           type: "hdf5-writer",

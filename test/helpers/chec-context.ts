@@ -115,6 +115,22 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
   }
 }
 
+/** The CHEC chain as instrument-file components: a target-c source on `port` -> a builder of `events`. */
+export function checChainComponents(port: number) {
+  return [
+    {
+      name: "tm",
+      type: "target-c-source",
+      params: { host: "127.0.0.1", port, modules: 32, stream: "readouts" },
+    },
+    {
+      name: "builder",
+      type: "time-window-builder",
+      params: { input: "readouts", output: "events", modules: 32, windowNs: 10_000_000, timeoutMs: 200 },
+    },
+  ];
+}
+
 /** A CHEC pipeline in one process: target-c source -> time-window builder -> `events` subscription. */
 export interface ChecPipeline {
   readonly bus: InprocBus;
