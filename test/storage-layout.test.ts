@@ -275,6 +275,54 @@ describe("generic layout", () => {
     }
   });
 
+  it("a stream declared again during the run (a ROI added) keeps one row per event in every dataset", async () => {
+    const w = await Hdf5Writer.open({ directory: dir });
+    try {
+      const run = RunFactory.open({ run: 12, instrument: "demo", plan: "count", config: {} });
+      const a = { dtype: "float64", shape: [] } as const;
+      const b = { dtype: "float32", shape: [2] } as const;
+      const first = new StreamFactory(run.info, "rois", { a });
+      const second = new StreamFactory(run.info, "rois", { a, b });
+      const third = new StreamFactory(run.info, "rois", { b });
+      await w.write(run.start);
+      await w.write(first.descriptor);
+      await w.write(first.page(Float64Array.of(1, 2, 3), { a: nd(Float64Array.of(10, 20, 30)) }));
+      await w.write(second.descriptor);
+      await w.write(
+        second.page(Float64Array.of(4, 5), {
+          a: nd(Float64Array.of(40, 50)),
+          b: nd(Float32Array.of(4, 4.5, 5, 5.5), [2, 2]),
+        }),
+      );
+      await w.write(third.descriptor);
+      await w.write(third.event({ b: nd(Float32Array.of(6, 6.5)) }, 6));
+      await w.write(run.stop("success", "done"));
+      const [f] = await w.runFinished(run.start.uid);
+      const h = await h5dump(f!.path);
+      expect(h.datasets["/rois/seq"]!.shape).toEqual([6]);
+      expect(h.datasets["/rois/data/a"]!.hex).toBe(hexOf(Float64Array.of(10, 20, 30, 40, 50, NaN)));
+      expect(h.datasets["/rois/data/b"]).toMatchObject({
+        shape: [6, 2],
+        hex: hexOf(Float32Array.of(NaN, NaN, NaN, NaN, NaN, NaN, 4, 4.5, 5, 5.5, 6, 6.5)),
+      });
+      const desc = JSON.parse(h.groups["/rois"]!.attrs.descriptor!.value as string);
+      expect(desc.uid).toBe(third.descriptor.uid);
+      expect(desc.fields).toEqual({ b, a });
+      expect(JSON.parse(h.attrs.missing_values!.value as string)).toEqual({ "rois.b": 3, "rois.a": 1 });
+
+      // a field declared again with another shape cannot share its dataset: refused, naming it
+      const run2 = RunFactory.open({ run: 13, instrument: "demo", plan: "count", config: {} });
+      await w.write(run2.start);
+      await w.write(new StreamFactory(run2.info, "rois", { a }).descriptor);
+      await w.write(new StreamFactory(run2.info, "rois", { a: { dtype: "float64", shape: [3] } }).descriptor);
+      expect(w.failed?.message).toMatch(
+        /rois\.a: declared again as float64 \[3\] during the run, was float64 \[\]/,
+      );
+    } finally {
+      await w.close();
+    }
+  });
+
   it("rotates into self-contained parts at rotateBytes and reports each with its counts", async () => {
     const w = await Hdf5Writer.open({
       directory: dir,

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   HutchError,
   shapeSize,
+  type Descriptor,
   type Event,
   type FieldSpec,
   type NdArray,
@@ -58,6 +59,50 @@ export function runStartAttrs(start: RunStart, part: number): Attrs {
  */
 export function genericLayout(opts: LayoutOptions): RunFileLayout {
   const missing = new Map<string, number>();
+  /** The streams of the current file: every field laid out so far (all descriptors of the run), rows written. */
+  const streams = new Map<string, StreamState>();
+
+  const chunkRows = (st: StreamState, rowBytes: number) =>
+    st.shared || chunkRowsFor(rowBytes, opts.chunkBytes);
+
+  const addField = (w: LayoutWriter, st: StreamState, stream: string, name: string, f: FieldSpec) => {
+    const attrs: Record<string, Attrs[string]> = { dtype: f.dtype, shape: attr.int64s(f.shape) };
+    if (f.units !== undefined) attrs.units = f.units;
+    if (f.source !== undefined) attrs.source = f.source;
+    if (f.description !== undefined) attrs.description = f.description;
+    w.dataset(fieldPath(stream, name), {
+      type: columnType(f),
+      rowShape: f.dtype === "string" ? [] : f.shape,
+      chunkRows: chunkRows(st, rowBytesOf(f)),
+      gzip: st.gzip,
+      attrs,
+    });
+    st.fields.set(name, f);
+  };
+
+  /**
+   * A stream declared again during the run (a roi-sum node given a new ROI, say): fields it adds get datasets whose
+   * earlier rows hold the missing-value fill, fields it drops are filled from then on, so every dataset of the
+   * stream keeps one row per event; the group's `descriptor` becomes the union. A field whose dtype or shape
+   * changes cannot share its dataset and is refused.
+   */
+  const redeclare = (w: LayoutWriter, st: StreamState, d: Descriptor) => {
+    for (const [name, f] of Object.entries(d.fields)) {
+      const was = st.fields.get(name);
+      if (was) {
+        if (was.dtype !== f.dtype || was.shape.join(",") !== f.shape.join(",")) {
+          throw new HutchError(
+            ErrorCode.Validation,
+            `${d.stream}.${name}: declared again as ${f.dtype} [${f.shape.join(",")}] during the run, was ${was.dtype} [${was.shape.join(",")}]`,
+          );
+        }
+        continue;
+      }
+      addField(w, st, d.stream, name, f);
+      if (st.rows > 0) column(w, fieldPath(d.stream, name), st.rows, f, undefined, `${d.stream}.${name}`);
+    }
+    w.attrs(`/${d.stream}`, descriptorAttrs({ ...d, fields: Object.fromEntries(st.fields) }));
+  };
 
   const column = (
     w: LayoutWriter,
@@ -93,59 +138,49 @@ export function genericLayout(opts: LayoutOptions): RunFileLayout {
   return {
     name: "generic",
     onRunStart(w, start) {
+      streams.clear(); // a new file (run or part): its streams are declared again
       w.attrs("/", runStartAttrs(start, w.part));
     },
     onDescriptor(w, d) {
+      const g = `/${d.stream}`;
+      const known = streams.get(d.stream);
+      if (known) return redeclare(w, known, d);
       const gzip = opts.gzipFor(d.stream);
       const fields = Object.entries(d.fields);
       // Compressed streams share one chunk size, so whole-chunk writes keep their datasets equally long.
       const shared =
         gzip > 0 ? chunkRowsFor(Math.max(8, ...fields.map(([, f]) => rowBytesOf(f))), opts.chunkBytes) : 0;
-      const rows = (bytes: number) => shared || chunkRowsFor(bytes, opts.chunkBytes);
-      const g = `/${d.stream}`;
-      w.group(g, {
-        descriptor_uid: d.uid,
-        descriptor_time: attr.float64(d.time),
-        descriptor: JSON.stringify(d),
-        ...(d.component ? { component: d.component } : {}),
-      });
-      w.dataset(`${g}/seq`, { type: "int64", rowShape: [], chunkRows: rows(8), gzip });
+      const st: StreamState = { fields: new Map(), rows: 0, gzip, shared };
+      streams.set(d.stream, st);
+      w.group(g, descriptorAttrs(d));
+      w.dataset(`${g}/seq`, { type: "int64", rowShape: [], chunkRows: chunkRows(st, 8), gzip });
       w.dataset(`${g}/time`, {
         type: "float64",
         rowShape: [],
-        chunkRows: rows(8),
+        chunkRows: chunkRows(st, 8),
         gzip,
         attrs: { units: "s" },
       });
       w.group(`${g}/data`);
-      for (const [name, f] of fields) {
-        const attrs: Record<string, Attrs[string]> = { dtype: f.dtype, shape: attr.int64s(f.shape) };
-        if (f.units !== undefined) attrs.units = f.units;
-        if (f.source !== undefined) attrs.source = f.source;
-        if (f.description !== undefined) attrs.description = f.description;
-        w.dataset(fieldPath(d.stream, name), {
-          type: columnType(f),
-          rowShape: f.dtype === "string" ? [] : f.shape,
-          chunkRows: rows(rowBytesOf(f)),
-          gzip,
-          attrs,
-        });
-      }
+      for (const [name, f] of fields) addField(w, st, d.stream, name, f);
     },
     onPage(w, p, d) {
       if (p.n === 0) return;
+      const st = streams.get(d.stream)!;
       const seq = new BigInt64Array(p.n);
       for (let i = 0; i < p.n; i++) seq[i] = BigInt(p.seq + i);
       w.append(`/${d.stream}/seq`, p.n, seq);
       w.append(`/${d.stream}/time`, p.n, p.time.data);
-      for (const [name, f] of Object.entries(d.fields)) {
+      for (const [name, f] of st.fields) {
         column(w, fieldPath(d.stream, name), p.n, f, p.data[name], `${d.stream}.${name}`);
       }
+      st.rows += p.n;
     },
     onEvent(w, e, d) {
+      const st = streams.get(d.stream)!;
       w.append(`/${d.stream}/seq`, 1, BigInt64Array.of(BigInt(e.seq)));
       w.append(`/${d.stream}/time`, 1, Float64Array.of(e.time));
-      for (const [name, f] of Object.entries(d.fields)) {
+      for (const [name, f] of st.fields) {
         const path = fieldPath(d.stream, name);
         const v = e.data[name];
         if (f.dtype === "string" && typeof v === "string") w.append(path, 1, [v]);
@@ -159,6 +194,7 @@ export function genericLayout(opts: LayoutOptions): RunFileLayout {
             `${d.stream}.${name}`,
           );
       }
+      st.rows += 1;
     },
     onRunStop(w, stop: RunStop) {
       w.attrs("/", {
@@ -171,6 +207,25 @@ export function genericLayout(opts: LayoutOptions): RunFileLayout {
         ...(missing.size ? { missing_values: JSON.stringify(Object.fromEntries(missing)) } : {}),
       });
     },
+  };
+}
+
+/** What the generic layout keeps of a stream in the current file. */
+interface StreamState {
+  readonly fields: Map<string, FieldSpec>;
+  rows: number;
+  readonly gzip: number;
+  /** Rows per chunk shared by all datasets of a compressed stream (0: per dataset). */
+  readonly shared: number;
+}
+
+/** The attributes of a stream's group: its descriptor (uid, time, the whole document as JSON), its component. */
+function descriptorAttrs(d: Descriptor): Attrs {
+  return {
+    descriptor_uid: d.uid,
+    descriptor_time: attr.float64(d.time),
+    descriptor: JSON.stringify(d),
+    ...(d.component ? { component: d.component } : {}),
   };
 }
 
