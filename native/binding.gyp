@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "hutch_native",
-      "sources": ["module.c", "larpix_decode.c", "area_detector.c"],
+      "sources": ["module.c", "larpix_decode.c", "area_detector.c", "udp_recv.c"],
       "cflags_c": ["-O3", "-std=c11", "-Wall", "-Wextra"]
     }
   ]

@@ -4,5 +4,6 @@
 NAPI_MODULE_INIT() {
   register_larpix(env, exports);
   register_area_detector(env, exports);
+  register_udp_recv(env, exports);
   return exports;
 }

@@ -2,15 +2,21 @@
 import { describe, expect, it } from "vitest";
 import { TARGET_C_READOUT_BYTES } from "../src/codecs/index.js";
 import { TargetCSim } from "../src/sim/target-c/target-c-sim.js";
-import { checkEvents, recordSent, startChecPipeline, waitFor } from "./helpers/chec-context.js";
+import {
+  CHEC_RECEIVERS,
+  checkEvents,
+  recordSent,
+  startChecPipeline,
+  waitFor,
+} from "./helpers/chec-context.js";
 
 const K = 10;
 const IMPOSSIBLE = 0xffff_ffff_ffff_ffffn;
 
-describe("CHEC pipeline with injected faults", () => {
+describe.each(CHEC_RECEIVERS)("CHEC pipeline with injected faults (%s receive)", (receiver) => {
   it("counts every fault by its reason and still builds every good readout exactly once", async () => {
     // a long timeout: under load a reordered datagram may arrive late; stop() emits the partial events instead
-    const pipe = await startChecPipeline({}, { timeoutMs: 10_000 });
+    const pipe = await startChecPipeline({ receiver }, { timeoutMs: 10_000 });
     const sim = await TargetCSim.open({
       to: `127.0.0.1:${pipe.port}`,
       readoutsPerDatagram: K,

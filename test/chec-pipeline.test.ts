@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { TargetCSim } from "../src/sim/target-c/target-c-sim.js";
 import {
+  CHEC_RECEIVERS,
   checkEvents,
   recordSent,
   startChecPipeline,
@@ -11,7 +12,7 @@ import {
 
 const K = 10; // readouts per datagram
 
-describe("CHEC pipeline over loopback", () => {
+describe.each(CHEC_RECEIVERS)("CHEC pipeline over loopback (%s receive)", (receiver) => {
   let pipe: ChecPipeline | undefined;
   let sim: TargetCSim | undefined;
   afterEach(async () => {
@@ -21,7 +22,7 @@ describe("CHEC pipeline over loopback", () => {
   });
 
   it("puts every readout sent by 32 modules in exactly one complete event, with the exact values", async () => {
-    pipe = await startChecPipeline();
+    pipe = await startChecPipeline({ receiver });
     sim = await TargetCSim.open({
       to: `127.0.0.1:${pipe.port}`,
       readoutsPerDatagram: K,
@@ -43,6 +44,7 @@ describe("CHEC pipeline over loopback", () => {
     expect(check.eventNumbers).toEqual(Array.from({ length: rounds * K }, (_, i) => BigInt(i + 1)));
     expect([...check.runNumbers]).toEqual([42n]);
     const s = pipe.source.counters;
+    expect(s.get("native_receive")).toBe(receiver === "native" ? 1 : 0);
     expect(s.get("readouts")).toBe(32 * K * rounds);
     expect(s.get("module_00_datagrams")).toBe(rounds);
     expect(s.get("module_31_readouts")).toBe(rounds * K);
@@ -52,7 +54,7 @@ describe("CHEC pipeline over loopback", () => {
   });
 
   it("gives partial events with the right mask when a module is dropped", async () => {
-    pipe = await startChecPipeline({}, { timeoutMs: 40 });
+    pipe = await startChecPipeline({ receiver }, { timeoutMs: 40 });
     sim = await TargetCSim.open({
       to: `127.0.0.1:${pipe.port}`,
       readoutsPerDatagram: K,
@@ -75,7 +77,7 @@ describe("CHEC pipeline over loopback", () => {
   });
 
   it("counts readouts of a delayed module as late and never merges them into later events", async () => {
-    pipe = await startChecPipeline({}, { timeoutMs: 30 });
+    pipe = await startChecPipeline({ receiver }, { timeoutMs: 30 });
     sim = await TargetCSim.open({
       to: `127.0.0.1:${pipe.port}`,
       readoutsPerDatagram: K,

@@ -6,7 +6,13 @@ import { TARGET_C_READOUT_BYTES, encodeReadout, mvToAdc } from "../src/codecs/in
 import type { EventPage } from "../src/core/index.js";
 import { targetCSourceComponent } from "../src/sources/target-c/target-c-source.js";
 import { InprocBus } from "../src/transport/index.js";
-import { hostComponent, testRun, waitFor, type TestComponent } from "./helpers/chec-context.js";
+import {
+  CHEC_RECEIVERS,
+  hostComponent,
+  testRun,
+  waitFor,
+  type TestComponent,
+} from "./helpers/chec-context.js";
 import { freeUdpPort } from "./helpers/ports.js";
 
 const NOW_NS = () => BigInt(Date.now()) * 1_000_000n;
@@ -20,7 +26,7 @@ function datagram(ts: bigint, n = 1): Buffer {
   return b;
 }
 
-describe("target-c source", () => {
+describe.each(CHEC_RECEIVERS)("target-c source (%s receive)", (receiver) => {
   const open: { close(): unknown }[] = [];
   let bus: InprocBus;
   afterEach(async () => {
@@ -31,7 +37,11 @@ describe("target-c source", () => {
   async function setup(params: Record<string, unknown> = {}): Promise<{ src: TestComponent; port: number }> {
     bus = new InprocBus("chec");
     const port = await freeUdpPort();
-    const src = await hostComponent(targetCSourceComponent, { host: "127.0.0.1", port, ...params }, bus);
+    const src = await hostComponent(
+      targetCSourceComponent,
+      { host: "127.0.0.1", port, receiver, ...params },
+      bus,
+    );
     open.push(src);
     await src.configure();
     return { src, port };

@@ -1,6 +1,15 @@
 // The optional native (C) kernels of native/, built by scripts/build.mjs; without them the TypeScript loops run.
 import { createRequire } from "node:module";
 
+/** A UDP socket read by the addon (`udpRecvOpen`): bound port, the receive buffer the kernel reports, close(). */
+export interface NativeUdpSocket {
+  readonly port: number;
+  /** SO_RCVBUF as the kernel reports it (bytes; Linux reports twice what it grants, as dgram does). */
+  readonly recvBufferBytes: number;
+  /** Stops polling and closes the socket; safe inside onBatch and when called twice. */
+  close(): void;
+}
+
 /** What native/build/Release/hutch_native.node exports (each throws a RangeError on arguments of the wrong kind). */
 export interface NativeAddon {
   /**
@@ -18,6 +27,23 @@ export interface NativeAddon {
   adSubtract(out: Float32Array, frame: Uint16Array, background: Float32Array): Float32Array;
   /** Per-pixel median of 1..256 frames over pixels `[from, to)` into `out`. */
   adMedianRows(frames: readonly Uint16Array[], out: Float32Array, from: number, to: number): Float32Array;
+  /**
+   * Binds an IPv4 UDP socket (`host` an address literal, SO_RCVBUF asked as `recvBufferBytes`), polled by the
+   * event loop and drained with recvmmsg: datagram i of a batch lands at `bytes[i * 65536]`, its length, source
+   * address (host-order uint32), source port and truncation flag at `meta[4i..4i+3]`, the time it was read (unix
+   * ms) at `timeMs[i]`; then `onBatch(count)` is called once per batch (`timeMs.length` datagrams at most). What
+   * onBatch throws goes to `onError`. Throws an Error with code HUTCH_ERR_IO when the socket cannot be bound.
+   */
+  udpRecvOpen(
+    host: string,
+    port: number,
+    recvBufferBytes: number,
+    bytes: Uint8Array,
+    meta: Uint32Array,
+    timeMs: Float64Array,
+    onBatch: (count: number) => void,
+    onError: (err: Error) => void,
+  ): NativeUdpSocket;
 }
 
 /** Where the addon is, from src/core/ (tsx, vitest) and from dist/core/ alike. */

@@ -14,6 +14,7 @@ import {
 import { timeWindowBuilderComponent } from "../../src/builder/time-window-component.js";
 import { TARGET_C_READOUT_BYTES } from "../../src/codecs/index.js";
 import type { TargetCSim } from "../../src/sim/target-c/target-c-sim.js";
+import { NativeUdpReceiver } from "../../src/sources/target-c/native-udp-receiver.js";
 import { targetCSourceComponent } from "../../src/sources/target-c/target-c-source.js";
 import { InprocBus, type Subscription } from "../../src/transport/index.js";
 import { freeUdpPort } from "./ports.js";
@@ -100,6 +101,13 @@ export async function hostComponent<P>(
     },
   };
 }
+
+/**
+ * The receive paths of the target-c source to test: the native one (recvmmsg) when the addon is built, which CI
+ * requires (a test fails there without it), and dgram always.
+ */
+export const CHEC_RECEIVERS: readonly ("native" | "dgram")[] =
+  NativeUdpReceiver.available() || process.env.CI === "true" ? ["native", "dgram"] : ["dgram"];
 
 /** A run of `instrument` (uid and number), as the core would hand it to components. */
 export function testRun(instrument: string, run = 1): RunInfo {

@@ -4,3 +4,5 @@ export * from "./module-map.js";
 export * from "./module-tracker.js";
 export * from "./udp-receiver.js";
 export * from "./chec-listener.js";
+export * from "./native-udp-receiver.js";
+export * from "./decode-readout-words.js";

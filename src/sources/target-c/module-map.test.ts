@@ -1,8 +1,27 @@
 // Unit tests of the source-address -> module map and the per-module counters.
 import { describe, expect, it } from "vitest";
 import { Counters } from "../../core/index.js";
-import { ModuleMapSchema, moduleResolver } from "./module-map.js";
+import { ModuleMapSchema, ipv4String, moduleResolver, moduleResolverIpv4 } from "./module-map.js";
 import { ModuleTracker } from "./module-tracker.js";
+
+describe("moduleResolverIpv4", () => {
+  it("maps uint32 addresses as moduleResolver maps their text, for both kinds of map", () => {
+    const maps = [
+      ModuleMapSchema.parse(undefined),
+      { kind: "last-octet", modulo: 50, offset: 0 } as const,
+      { kind: "table", table: { "10.0.0.5": 3, "10.0.0.6": 40, "127.0.0.101": 0 } } as const,
+    ];
+    for (const map of maps) {
+      const byText = moduleResolver(map, 32);
+      const byNumber = moduleResolverIpv4(map, 32);
+      for (const a of [0x7f000065, 0x7f000084, 0x7f000085, 0x0a000005, 0x0a000006, 0x01020300 + 60, 0]) {
+        expect(byNumber(a)).toBe(byText(ipv4String(a)));
+      }
+    }
+    expect(ipv4String(0x7f000065)).toBe("127.0.0.101");
+    expect(ipv4String(0xffffffff)).toBe("255.255.255.255");
+  });
+});
 
 describe("moduleResolver", () => {
   it("applies the SSDAQ rule by default: x.x.x.101..132 are modules 0..31", () => {

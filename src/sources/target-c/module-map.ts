@@ -55,3 +55,32 @@ export function moduleResolver(map: ModuleMap, modules: number): (address: strin
     return m;
   };
 }
+
+/**
+ * The same map for addresses given as host-order uint32 IPv4 (a.b.c.d = a << 24 | ... | d), as the native receive
+ * path reports them: a 256-entry table for the last-octet rule, a cache per address for an explicit table.
+ * @example moduleResolverIpv4({ kind: "last-octet", modulo: 100, offset: 1 }, 32)(0x7f000065) // 0 (127.0.0.101)
+ */
+export function moduleResolverIpv4(map: ModuleMap, modules: number): (address: number) => number {
+  const byString = moduleResolver(map, modules);
+  if (map.kind === "last-octet") {
+    const byOctet = new Int32Array(256);
+    for (let o = 0; o < 256; o++) byOctet[o] = byString(`0.0.0.${o}`);
+    return (a) => byOctet[a & 255]!;
+  }
+  const cache = new Map<number, number>();
+  return (a) => {
+    let m = cache.get(a);
+    if (m === undefined) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      m = byString(ipv4String(a));
+      cache.set(a, m);
+    }
+    return m;
+  };
+}
+
+/** `a.b.c.d` of a host-order uint32 IPv4 address. */
+export function ipv4String(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+}

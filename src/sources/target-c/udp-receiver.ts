@@ -17,6 +17,34 @@ export interface UdpReceiverOptions {
   readonly log: Logger;
 }
 
+/** The error of a socket that could not be bound, naming the address. */
+export function bindError(opts: { host: string; port: number }, err: Error): HutchError {
+  return new HutchError(ErrorCode.Io, `cannot bind UDP ${opts.host}:${opts.port}: ${err.message}`, {
+    cause: err,
+  });
+}
+
+/**
+ * Compares the receive buffer the kernel reports (`obtained`, bytes) with the one asked for and warns, naming
+ * `net.core.rmem_max`, when it is smaller. Returns true when it is.
+ */
+export function checkRecvBuffer(
+  opts: { host: string; recvBufferBytes: number; log: Logger },
+  port: number,
+  obtained: number,
+): boolean {
+  const short = obtained < opts.recvBufferBytes;
+  if (short) {
+    opts.log.warn(
+      `UDP receive buffer on ${opts.host}:${port}: asked for ${opts.recvBufferBytes} bytes, ` +
+        `the kernel gave ${obtained}; bursts may be lost. Raise net.core.rmem_max ` +
+        `(sysctl -w net.core.rmem_max=${opts.recvBufferBytes})`,
+      { asked: opts.recvBufferBytes, obtained, sysctl: "net.core.rmem_max" },
+    );
+  }
+  return short;
+}
+
 /**
  * A UDP receiver bound to `host:port`. Asks for `recvBufferBytes` and warns, naming `net.core.rmem_max`, when the
  * kernel grants less (bursts would then be lost in the kernel). Linux reports twice the granted size (it counts
@@ -40,12 +68,7 @@ export class UdpReceiver {
   static async open(opts: UdpReceiverOptions): Promise<UdpReceiver> {
     const socket = createSocket({ type: "udp4", recvBufferSize: opts.recvBufferBytes });
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) =>
-        reject(
-          new HutchError(ErrorCode.Io, `cannot bind UDP ${opts.host}:${opts.port}: ${err.message}`, {
-            cause: err,
-          }),
-        );
+      const fail = (err: Error) => reject(bindError(opts, err));
       socket.once("error", fail);
       socket.bind(opts.port, opts.host, () => {
         socket.off("error", fail);
@@ -59,15 +82,7 @@ export class UdpReceiver {
       // capped below: reported by the size check
     }
     const got = socket.getRecvBufferSize();
-    const short = got < opts.recvBufferBytes;
-    if (short) {
-      opts.log.warn(
-        `UDP receive buffer on ${opts.host}:${socket.address().port}: asked for ${opts.recvBufferBytes} bytes, ` +
-          `the kernel gave ${got}; bursts may be lost. Raise net.core.rmem_max ` +
-          `(sysctl -w net.core.rmem_max=${opts.recvBufferBytes})`,
-        { asked: opts.recvBufferBytes, obtained: got, sysctl: "net.core.rmem_max" },
-      );
-    }
+    const short = checkRecvBuffer(opts, socket.address().port, got);
     socket.on("message", opts.onMessage);
     const r = new UdpReceiver(socket, socket.address().port, got, short);
     socket.on("error", (err) => {
