@@ -1,6 +1,6 @@
 // Transpiles src/**/*.ts to dist/ with esbuild (one file per module, no bundling), builds the native kernels
-// (native/ -> native/build, node-gyp, optional) and the dashboard page (web/ -> web/dist) with vite; type-checking
-// is `npm run typecheck`.
+// (native/ -> native/build) and HDF5 writer (native-hdf5/ -> native-hdf5/build; node-gyp, optional) and the
+// dashboard page (web/ -> web/dist) with vite; type-checking is `npm run typecheck`.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -28,13 +28,27 @@ await build({
   logLevel: "warning",
 });
 
-// The native kernels (C, node-gyp against Node's own headers, offline): rebuilt when a source is newer than the
-// addon. Optional: without a compiler the TypeScript decoders run (CI requires them: see the LArPix decode tests).
-buildNative();
+// The native parts (C, node-gyp against Node's own headers, offline), each rebuilt when a source is newer than its
+// addon. Optional: without a compiler the TypeScript kernels run, without libhdf5-dev run files are written with
+// h5wasm (CI requires both: see the LArPix decode tests and test/storage-backends.test.ts).
+buildAddon("native", "hutch_native", "native kernels not built", "their TypeScript versions run");
+if (existsSync("/usr/include/hdf5/serial/hdf5.h") || existsSync("/usr/include/hdf5.h")) {
+  buildAddon(
+    "native-hdf5",
+    "hutch_hdf5",
+    "native HDF5 writer not built",
+    "run files are written with h5wasm",
+  );
+} else {
+  console.warn(
+    "hutch: native HDF5 writer not built (libhdf5-dev is not installed: apt-get install libhdf5-dev); " +
+      "run files are written with h5wasm",
+  );
+}
 
-function buildNative() {
-  const dir = join(root, "native");
-  const addon = join(dir, "build", "Release", "hutch_native.node");
+function buildAddon(folder, name, failed, fallback) {
+  const dir = join(root, folder);
+  const addon = join(dir, "build", "Release", `${name}.node`);
   const sources = readdirSync(dir).filter((f) => /\.(c|h|gyp)$/.test(f));
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
   if (sources.every((f) => statSync(join(dir, f)).mtimeMs < built)) return;
@@ -60,7 +74,7 @@ function buildNative() {
   const why = r
     ? (r.stderr || r.stdout).trim().split("\n").slice(-3).join(" | ")
     : `node-gyp not found at ${gyp}`;
-  console.warn(`hutch: native kernels not built (${why}); their TypeScript versions run`);
+  console.warn(`hutch: ${failed} (${why}); ${fallback}`);
 }
 
 // The dashboard page: vite (rolldown) bundles web/ into web/dist, which the server serves. Offline, no plugins.

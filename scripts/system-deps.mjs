@@ -15,6 +15,8 @@ const NEEDS = [
   ["slurmctld", () => existsSync("/usr/sbin/slurmctld")],
   ["slurmd", () => existsSync("/usr/sbin/slurmd")],
   ["slurm-client", () => existsSync("/usr/bin/sbatch")],
+  // the native HDF5 writer builds against it (the same libhdf5 as h5py)
+  ["libhdf5-dev", () => existsSync("/usr/include/hdf5/serial/hdf5.h")],
 ];
 
 function py(mod) {

@@ -1,5 +1,6 @@
 // HDF5 column types and attribute values shared by layouts (main thread) and the writer worker; always explicit dtypes.
 import { ErrorCode, HutchError, type DType, type TypedArray } from "../core/index.js";
+import { nativeHdf5 } from "./native-hdf5.js";
 
 /** A fixed-length UTF-8 string of `bytes` bytes (zero-padded; longer strings are refused, never cut). */
 export interface FixedString {
@@ -128,10 +129,16 @@ export function h5Dtype(t: ColumnType | CompoundType): string | [string, string]
 const H5_CHUNK_CACHE_BYTES = 1 << 20;
 
 /**
- * Rows per chunk aiming at `targetBytes` per chunk (at least 1, at most 1 Mi rows). Rows of 64 KiB and more
- * get chunks just over HDF5's 1 MiB chunk cache, which HDF5 then writes straight from the caller's buffer.
+ * Rows per chunk aiming at `targetBytes` per chunk (at least 1, at most 1 Mi rows). Rows of 64 KiB and more get
+ * whole chunks of their own: the native writer (`uncached`, no chunk cache) then writes each from the caller's
+ * memory in SWMR mode, where HDF5 caches partial chunks. h5wasm keeps HDF5's 1 MiB cache: there such rows get
+ * chunks just over it, which HDF5 writes straight from the caller's buffer.
  */
-export function chunkRowsFor(rowBytes: number, targetBytes: number): number {
-  if (rowBytes >= 64 * 1024) return Math.floor(H5_CHUNK_CACHE_BYTES / rowBytes) + 1;
+export function chunkRowsFor(
+  rowBytes: number,
+  targetBytes: number,
+  uncached = nativeHdf5 !== undefined,
+): number {
+  if (rowBytes >= 64 * 1024) return uncached ? 1 : Math.floor(H5_CHUNK_CACHE_BYTES / rowBytes) + 1;
   return Math.max(1, Math.min(1 << 20, Math.floor(targetBytes / Math.max(1, rowBytes))));
 }
