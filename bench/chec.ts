@@ -147,6 +147,8 @@ async function chainTrial(child: ChildProcess, rate: number, durationMs = TRIAL_
   await settle(() => readouts, st.readouts);
   const cpu = (cpuUs() - c0) / Math.max(1, readouts);
   if (process.env.CHEC_DEBUG) {
+    const u = process.cpuUsage();
+    console.error(`# cpu since start: user ${u.user / 1e6} s, system ${u.system / 1e6} s`);
     console.error(src.counters.snapshot(), bld.counters.snapshot(), sub.stats);
     const worst = latenciesMs
       .map((l, i) => [l, i] as const)

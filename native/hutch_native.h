@@ -39,4 +39,5 @@ static inline void define(napi_env env, napi_value exports, const char *name, na
 void register_larpix(napi_env env, napi_value exports);
 void register_area_detector(napi_env env, napi_value exports);
 void register_udp_recv(napi_env env, napi_value exports);
+void register_target_c(napi_env env, napi_value exports);
 #endif

@@ -5,5 +5,6 @@ NAPI_MODULE_INIT() {
   register_larpix(env, exports);
   register_area_detector(env, exports);
   register_udp_recv(env, exports);
+  register_target_c(env, exports);
   return exports;
 }

@@ -28,6 +28,25 @@ export interface NativeAddon {
   /** Per-pixel median of 1..256 frames over pixels `[from, to)` into `out`. */
   adMedianRows(frames: readonly Uint16Array[], out: Float32Array, from: number, to: number): Float32Array;
   /**
+   * Decodes TARGET-C datagrams of a receive batch into page columns from row `row` on: `plan` holds per datagram
+   * its byte offset in `bytes`, byte length (whole 144-byte readouts) and module, and gets the rows appended as
+   * its 4th value; readouts with a main or aux timestamp of 0 or outside `[minNs, maxNs]` are skipped. The values
+   * are decodeReadouts' (mV = (word ^ 0x8000) * mvPerCount, rounded to float32). Returns the row after the last.
+   */
+  targetCDecode(
+    bytes: Uint8Array,
+    plan: Int32Array,
+    entries: number,
+    mv: Float32Array,
+    tsWords: Uint32Array,
+    auxWords: Uint32Array,
+    module: Uint16Array,
+    row: number,
+    minNs: number,
+    maxNs: number,
+    mvPerCount: number,
+  ): number;
+  /**
    * Binds an IPv4 UDP socket (`host` an address literal, SO_RCVBUF asked as `recvBufferBytes`), polled by the
    * event loop and drained with recvmmsg: datagram i of a batch lands at `bytes[i * 65536]`, its length, source
    * address (host-order uint32), source port and truncation flag at `meta[4i..4i+3]`, the time it was read (unix

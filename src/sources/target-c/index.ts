@@ -5,4 +5,3 @@ export * from "./module-tracker.js";
 export * from "./udp-receiver.js";
 export * from "./chec-listener.js";
 export * from "./native-udp-receiver.js";
-export * from "./decode-readout-words.js";

@@ -67,7 +67,7 @@ export class NativeUdpReceiver {
 
   /** True when the native receive path can be used. */
   static available(): boolean {
-    return typeof nativeAddon?.udpRecvOpen === "function";
+    return typeof nativeAddon?.udpRecvOpen === "function" && typeof nativeAddon.targetCDecode === "function";
   }
 
   /** Binds the socket; rejects with HUTCH_ERR_IO naming the address when binding fails. */

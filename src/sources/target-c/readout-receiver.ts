@@ -2,6 +2,7 @@
 import {
   ANY_NONZERO_TIMESTAMP,
   TARGET_C_MAX_READOUTS,
+  TARGET_C_MV_PER_COUNT,
   TARGET_C_PIXELS,
   TARGET_C_READOUT_BYTES,
   datagramLengthProblem,
@@ -9,11 +10,10 @@ import {
   type TimestampBounds,
 } from "../../codecs/index.js";
 import type { ComponentContext } from "../../component/index.js";
-import { RateLimiter, type StreamFactory } from "../../core/index.js";
-import { decodeReadoutWords } from "./decode-readout-words.js";
+import { RateLimiter, nativeAddon, type StreamFactory } from "../../core/index.js";
 import { ipv4String, moduleResolver, moduleResolverIpv4 } from "./module-map.js";
 import { ModuleTracker } from "./module-tracker.js";
-import { UDP_SLOT_BYTES, type UdpBatch } from "./native-udp-receiver.js";
+import { UDP_BATCH_DATAGRAMS, UDP_SLOT_BYTES, type UdpBatch } from "./native-udp-receiver.js";
 import { ReadoutPage } from "./readout-page.js";
 import { TARGET_C_READOUT_FIELDS, TARGET_C_REJECTIONS, type TargetCSourceParams } from "./target-c-params.js";
 
@@ -32,6 +32,9 @@ export class ReadoutReceiver {
   private moduleOfIpv4: (address: number) => number;
   private tracker: ModuleTracker;
   private readonly page: ReadoutPage;
+  /** The datagrams of a native batch to decode: byte offset, length, module, rows appended; and their sources. */
+  private readonly plan = new Int32Array(4 * UDP_BATCH_DATAGRAMS);
+  private readonly planAddress = new Uint32Array(UDP_BATCH_DATAGRAMS);
   private flushScheduled = false;
   private syncTimer: NodeJS.Timeout | undefined;
   /** Publishes the page once minPageIntervalMs have passed since the last one. */
@@ -91,35 +94,81 @@ export class ReadoutReceiver {
     const len = msg.byteLength;
     if (!this.arrived(len)) return;
     try {
-      const module = this.admit(len, this.moduleOf(from.address), from.address);
+      const module = this.check(len, this.moduleOf(from.address), from.address);
       if (module < 0) return;
-      const start = this.page.n;
-      const appended = decodeReadouts(msg, module, this.page, this.timestampBounds());
-      this.decoded(module, start, appended, len, from.address);
+      this.makeRoom(len / TARGET_C_READOUT_BYTES);
+      const page = this.page;
+      const start = page.n;
+      const appended = decodeReadouts(msg, module, page, this.timestampBounds());
+      this.counted(module, start, appended, len, from.address);
+      if (page.n > page.limit - TARGET_C_MAX_READOUTS) this.publishBatch();
     } catch (err) {
       this.internalError(err, from.address);
     }
   };
 
-  /** The first `count` datagrams of a native batch, in one pass (no object per datagram). */
+  /**
+   * The first `count` datagrams of a native batch: checked one by one (length, module, room in the page), then
+   * decoded together by the addon (`targetCDecode`), at most once per page: no object and no call per datagram.
+   */
   onBatch = (batch: UdpBatch, count: number): void => {
-    const words = batch.words;
+    const page = this.page;
+    let planned = 0;
+    let rows = 0;
     for (let i = 0; i < count; i++) {
       const len = batch.length(i);
       if (!this.arrived(len)) continue;
       const address = batch.address(i);
-      try {
-        const module = this.admit(len, this.moduleOfIpv4(address), address);
-        if (module < 0) continue;
-        const start = this.page.n;
-        const at = i * UDP_SLOT_BYTES;
-        const appended = decodeReadoutWords(words, at, len, module, this.page, this.timestampBounds());
-        this.decoded(module, start, appended, len, address);
-      } catch (err) {
-        this.internalError(err, address);
+      const module = this.check(len, this.moduleOfIpv4(address), address);
+      if (module < 0) continue;
+      const n = len / TARGET_C_READOUT_BYTES;
+      if (!page.fits(rows + n)) {
+        this.decodePlan(batch, planned);
+        planned = rows = 0;
+        this.makeRoom(n);
       }
+      const plan = this.plan;
+      plan[4 * planned] = i * UDP_SLOT_BYTES;
+      plan[4 * planned + 1] = len;
+      plan[4 * planned + 2] = module;
+      this.planAddress[planned++] = address;
+      rows += n;
     }
+    this.decodePlan(batch, planned);
   };
+
+  /** Decodes the `planned` datagrams of the plan into the page and counts them as `decoded` does. */
+  private decodePlan(batch: UdpBatch, planned: number): void {
+    if (planned === 0) return;
+    const page = this.page;
+    const plan = this.plan;
+    try {
+      const b = this.timestampBounds();
+      let row = page.n;
+      page.n = nativeAddon!.targetCDecode(
+        batch.bytes,
+        plan,
+        planned,
+        page.mv,
+        page.tsWords,
+        page.auxWords,
+        page.module,
+        row,
+        b.minNs,
+        b.maxNs,
+        TARGET_C_MV_PER_COUNT,
+      );
+      for (let e = 0; e < planned; e++) {
+        const appended = plan[4 * e + 3]!;
+        const module = plan[4 * e + 2]!;
+        this.counted(module, row, appended, plan[4 * e + 1]!, this.planAddress[e]!);
+        row += appended;
+      }
+      if (page.n > page.limit - TARGET_C_MAX_READOUTS) this.publishBatch();
+    } catch (err) {
+      this.internalError(err, this.planAddress[0]!);
+    }
+  }
 
   /** Counts a datagram and schedules the flush of this turn; false when no run is taking datagrams. */
   private arrived(byteLength: number): boolean {
@@ -134,11 +183,8 @@ export class ReadoutReceiver {
     return false;
   }
 
-  /**
-   * Checks a datagram's length and module (rejecting it when either is bad) and makes room for its readouts in
-   * the page. Returns the module, or -1 when rejected.
-   */
-  private admit(byteLength: number, module: number, address: string | number): number {
+  /** Checks a datagram's length and module, rejecting it when either is bad; returns the module or -1. */
+  private check(byteLength: number, module: number, address: string | number): number {
     const problem = datagramLengthProblem(byteLength);
     if (problem) {
       this.reject(TARGET_C_REJECTIONS.badLength, address, problem, 1);
@@ -148,32 +194,31 @@ export class ReadoutReceiver {
       this.reject(TARGET_C_REJECTIONS.unknownSource, address, "the address is not a module's", 1);
       return -1;
     }
-    const count = byteLength / TARGET_C_READOUT_BYTES;
-    const page = this.page;
-    if (!page.fits(count)) {
-      this.publishBatch();
-      page.open(count);
-    }
     return module;
   }
 
-  /** Counts the `appended` readouts decoded at row `start` and the skipped ones; publishes a full page. */
-  private decoded(
+  /** Publishes the page and opens the next when it lacks room for `rows` more rows. */
+  private makeRoom(rows: number): void {
+    if (this.page.fits(rows)) return;
+    this.publishBatch();
+    this.page.open(rows);
+  }
+
+  /** Counts the `appended` readouts of a datagram decoded at row `start` and its skipped ones. */
+  private counted(
     module: number,
     start: number,
     appended: number,
     byteLength: number,
     address: string | number,
   ): void {
-    const page = this.page;
     const count = byteLength / TARGET_C_READOUT_BYTES;
     this.counts.readouts += appended;
-    this.tracker.observe(module, page.tsWords, start, start + appended);
+    this.tracker.observe(module, this.page.tsWords, start, start + appended);
     if (appended < count) {
       const why = `timestamp outside ${this.describeBounds()}`;
       this.reject(TARGET_C_REJECTIONS.badTimestamp, address, why, count - appended);
     }
-    if (page.n > page.limit - TARGET_C_MAX_READOUTS) this.publishBatch();
   }
 
   private internalError(err: unknown, address: string | number): void {
