@@ -408,6 +408,41 @@ static int write_rows(hid_t did, hsize_t at, hsize_t rows, const void *data) {
   return rank < 0 ? -1 : write_at(did, rank, dims, at, rows, data);
 }
 
+/* Rows per chunk of an unfiltered dataset, or 0 when it is filtered (gzip). Lock held. */
+static hsize_t plain_chunk_rows(hid_t did, int rank) {
+  hid_t dcpl = H5Dget_create_plist(did);
+  if (dcpl < 0) return 0;
+  hsize_t chunk[MAX_RANK];
+  hsize_t rows = H5Pget_nfilters(dcpl) == 0 && H5Pget_chunk(dcpl, rank, chunk) == rank ? chunk[0] : 0;
+  H5Pclose(dcpl);
+  return rows;
+}
+
+/*
+ * Writes `n` rows at row `at` from `data`. Whole chunks of an unfiltered dataset go to the file at once with
+ * H5Dwrite_chunk (in SWMR mode H5Dwrite would keep even a whole chunk in memory, copied, until the next write or
+ * flush); the rest with H5Dwrite. Lock held.
+ */
+static int write_span(hid_t did, int rank, const hsize_t *dims, hsize_t chunk_rows, hsize_t at, hsize_t n,
+                      const uint8_t *data, size_t row_bytes) {
+  if (chunk_rows > 0 && at % chunk_rows == 0 && n >= chunk_rows) {
+    hsize_t whole = n - n % chunk_rows;
+    hsize_t offset[MAX_RANK] = {0};
+    size_t chunk_bytes = (size_t)chunk_rows * row_bytes;
+    for (hsize_t r = 0; r < whole; r += chunk_rows) {
+      offset[0] = at + r;
+      if (H5Dwrite_chunk(did, H5P_DEFAULT, 0, offset, chunk_bytes, data + (size_t)r * row_bytes) < 0) {
+        keep_error();
+        return -1;
+      }
+    }
+    at += whole;
+    data += (size_t)whole * row_bytes;
+    n -= whole;
+  }
+  return n == 0 ? 0 : write_at(did, rank, dims, at, n, data);
+}
+
 /*
  * datasetAppend(did, at, rows, arena, segments): writes rows `at..at+rows` from the arena's byte ranges
  * `segments` ([offset, length, offset, length, ...], in row order). Ranges of whole rows of 64 KiB or more on
@@ -436,17 +471,18 @@ static napi_value dataset_append(napi_env env, napi_callback_info info) {
   }
   if (total % rows != 0) return bad_args(env, "datasetAppend: the segments hold no whole number of rows");
   size_t row_bytes = total / rows;
-  bool whole = row_bytes > 0 && total / (nsegs / 2) >= 65536;
-  for (size_t i = 0; whole && i < nsegs; i += 2) whole = (size_t)segs[i + 1] % row_bytes == 0;
+  bool in_place = nsegs == 2 || (row_bytes > 0 && total / (nsegs / 2) >= 65536);
+  for (size_t i = 0; in_place && i < nsegs; i += 2) in_place = (size_t)segs[i + 1] % row_bytes == 0;
   napi_value out = NULL;
   pthread_mutex_lock(&lock);
   hsize_t dims[MAX_RANK];
   int rank = grow(did, (hsize_t)(at + rows), dims);
   int st = rank < 0 ? -1 : 0;
-  if (st == 0 && (whole || nsegs == 2)) {
+  hsize_t chunk_rows = st == 0 ? plain_chunk_rows(did, rank) : 0;
+  if (st == 0 && in_place) {
     for (size_t i = 0; st == 0 && i < nsegs; i += 2) {
       hsize_t n = (hsize_t)((size_t)segs[i + 1] / row_bytes);
-      if (n > 0) st = write_at(did, rank, dims, (hsize_t)at, n, arena + (size_t)segs[i]);
+      st = write_span(did, rank, dims, chunk_rows, (hsize_t)at, n, arena + (size_t)segs[i], row_bytes);
       at += n;
     }
   } else if (st == 0) {
@@ -464,7 +500,7 @@ static napi_value dataset_append(napi_env env, napi_callback_info info) {
       memcpy(staging + o, arena + (size_t)segs[i], (size_t)segs[i + 1]);
       o += (size_t)segs[i + 1];
     }
-    st = write_at(did, rank, dims, (hsize_t)at, (hsize_t)rows, staging);
+    st = write_span(did, rank, dims, chunk_rows, (hsize_t)at, (hsize_t)rows, staging, row_bytes);
   }
   if (st < 0) out = h5_error(env, "write");
   pthread_mutex_unlock(&lock);

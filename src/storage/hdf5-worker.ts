@@ -37,7 +37,7 @@ port.on("message", (batch: Batch) => {
     }
   }
   const arena = batch.arena;
-  port.postMessage(arena ? { ...reply, arena } : reply, arena ? [arena] : []);
+  port.postMessage(arena ? { ...reply, arena } : reply, arena instanceof ArrayBuffer ? [arena] : []);
 });
 
 port.postMessage({ ready: true } satisfies WorkerReady);

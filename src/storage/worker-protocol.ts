@@ -26,7 +26,7 @@ export type FileOp =
 export interface Batch {
   readonly id: number;
   readonly ops: readonly FileOp[];
-  readonly arena: ArrayBuffer | undefined;
+  readonly arena: ArrayBuffer | SharedArrayBuffer | undefined;
   /** The first batch of a run: clears a failure of the previous run (whose batches are refused until then). */
   readonly newRun?: boolean;
 }
@@ -62,7 +62,7 @@ export type BatchReply = (
       /** HDF5's own error stack, for the log. */
       readonly detail?: string;
     }
-) & { readonly arena?: ArrayBuffer };
+) & { readonly arena?: ArrayBuffer | SharedArrayBuffer };
 
 /** The first message of the worker: h5wasm is loaded. */
 export interface WorkerReady {

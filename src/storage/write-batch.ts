@@ -6,23 +6,30 @@ import type { Batch, FileOp } from "./worker-protocol.js";
 
 /** Reuses arena buffers: the worker hands each one back with its reply. */
 export class ArenaPool {
-  private free: ArrayBuffer[] = [];
+  private free: Arena[] = [];
   constructor(
     readonly size: number,
     private readonly keep = 8,
   ) {}
 
-  /** A buffer of at least `n` bytes. */
-  take(n: number): ArrayBuffer {
-    if (n <= this.size) return this.free.pop() ?? new ArrayBuffer(this.size);
+  /**
+   * A buffer of at least `n` bytes. Those of the standard size are shared with the worker, not transferred, and
+   * serve batch after batch: a transferred buffer is new memory to the receiving isolate's GC accounting each
+   * time, and 1 MiB frames then set off a full GC every 30 MiB. Larger ones are one-off and transferred.
+   */
+  take(n: number): Arena {
+    if (n <= this.size) return this.free.pop() ?? new SharedArrayBuffer(this.size);
     return new ArrayBuffer(n);
   }
 
   /** Returns a buffer (kept only when of the standard size). */
-  give(buf: ArrayBuffer | undefined): void {
+  give(buf: Arena | undefined): void {
     if (buf && buf.byteLength === this.size && this.free.length < this.keep) this.free.push(buf);
   }
 }
+
+/** The memory of a batch: shared with the worker (pooled) or transferred to it (one-off, larger). */
+export type Arena = ArrayBuffer | SharedArrayBuffer;
 
 interface PendingAppend {
   rows: number;
@@ -142,7 +149,7 @@ export class BatchBuilder implements LayoutWriter {
 
   /** Drops everything recorded and not yet handed out (after a failure). */
   discard(): void {
-    this.pool.give(this.arena?.buffer as ArrayBuffer | undefined);
+    this.pool.give(this.arena?.buffer);
     this.ops = [];
     this.appends = new Map();
     this.arena = undefined;
@@ -242,9 +249,9 @@ export class BatchBuilder implements LayoutWriter {
       );
     }
     if (trailing) ops.push(trailing);
-    let arena: ArrayBuffer | undefined;
-    if (this.arena && this.used > 0) arena = this.arena.buffer as ArrayBuffer;
-    else this.pool.give(this.arena?.buffer as ArrayBuffer | undefined);
+    let arena: Arena | undefined;
+    if (this.arena && this.used > 0) arena = this.arena.buffer;
+    else this.pool.give(this.arena?.buffer);
     this.sealed.push({ id: this.nextId++, ops, arena, ...(this.newRun ? { newRun: true } : {}) });
     this.ops = [];
     this.appends = new Map();

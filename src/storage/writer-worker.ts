@@ -42,10 +42,10 @@ export class WriterWorker<M> {
     return this.inFlight.size;
   }
 
-  /** Posts a batch; its arena is transferred (the caller must not touch it again). */
+  /** Posts a batch; its arena is transferred or shared (the caller must not touch it until the reply). */
   post(b: Batch, meta: M): void {
     this.inFlight.set(b.id, meta);
-    this.worker.postMessage(b, b.arena ? [b.arena] : []);
+    this.worker.postMessage(b, b.arena instanceof ArrayBuffer ? [b.arena] : []);
   }
 
   /** Resolves at the next answer (or replacement). */
