@@ -1,5 +1,7 @@
 // Bench: highest zero-loss readout rate of the CHEC chain (UDP receive, decode, build, publish) vs raw dgram receive, and p99 latency.
 // The simulator runs in a child process (its own core); the same datagrams (seed, start time) go to raw and chain trials.
+// CHEC_RECEIVER=native|dgram picks the source's receive path (default auto: native when the addon is built); the
+// reference is always raw dgram. CHEC_CHAIN_RATE=N [CHEC_ONLY=chain|raw] [CHEC_ONE_RATE_MS=ms] runs one rate.
 import { fork, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { fileURLToPath } from "node:url";
@@ -7,7 +9,7 @@ import { timeWindowBuilderComponent } from "../src/builder/index.js";
 import { TARGET_C_READOUT_BYTES } from "../src/codecs/index.js";
 import type { EventPage } from "../src/core/index.js";
 import { runTargetCSim, type TargetCSimInput, type TargetCSimStats } from "../src/sim/target-c/index.js";
-import { targetCSourceComponent } from "../src/sources/target-c/index.js";
+import { targetCSourceComponent, usesNativeReceiver } from "../src/sources/target-c/index.js";
 import { InprocBus } from "../src/transport/index.js";
 import { hostComponent, testRun } from "../test/helpers/chec-context.js";
 import { freeUdpPort } from "../test/helpers/ports.js";
@@ -16,6 +18,10 @@ const MODULES = 32;
 const K = 10; // readouts per datagram, as the modules send them
 const TRIAL_MS = Number(process.env.CHEC_TRIAL_MS ?? 1000);
 const START_NS = "1700000000000000000"; // a string: IPC messages are JSON
+/** The source's receive path: auto (native when built), native or dgram. */
+const RECEIVER = (process.env.CHEC_RECEIVER ?? "auto") as "auto" | "native" | "dgram";
+/** Length of the single-rate trial of CHEC_CHAIN_RATE (profiling). */
+const ONE_RATE_MS = Number(process.env.CHEC_ONE_RATE_MS ?? 3000);
 
 interface Trial {
   sent: number;
@@ -98,7 +104,7 @@ async function chainTrial(child: ChildProcess, rate: number, durationMs = TRIAL_
   const port = await freeUdpPort();
   const src = await hostComponent(
     targetCSourceComponent,
-    { host: "127.0.0.1", port, maxClockSkewMs: null },
+    { host: "127.0.0.1", port, maxClockSkewMs: null, receiver: RECEIVER },
     bus,
   );
   // the window must stay below half the readout period of a module (here 1e9 * 32 / rate ns)
@@ -205,14 +211,14 @@ async function main(): Promise<void> {
     if (only > 0) {
       const which = process.env.CHEC_ONLY;
       if (which !== "raw") {
-        const t = await chainTrial(child, only, 3000);
+        const t = await chainTrial(child, only, ONE_RATE_MS);
         console.log(
           `sent: ${t.sent}\nlost: ${t.sent - t.received}\np99_latency_ms: ${pct(t.latenciesMs, 0.99)}`,
         );
         console.log(`cpu_us_per_readout: ${t.cpuUsPerReadout.toFixed(3)}`);
       }
       if (which !== "chain") {
-        const r = await rawTrial(child, only, 3000);
+        const r = await rawTrial(child, only, ONE_RATE_MS);
         console.log(
           `raw_sent: ${r.sent}\nraw_lost: ${r.sent - r.received}\nraw_p99_latency_ms: ${pct(r.latenciesMs, 0.99)}\n` +
             `raw_cpu_us_per_readout: ${r.cpuUsPerReadout.toFixed(3)}`,
@@ -231,6 +237,7 @@ async function main(): Promise<void> {
     const loaded = await chainTrial(child, half);
     const rawLoaded = await rawTrial(child, half);
     console.log(`readouts_per_datagram: ${K}`);
+    console.log(`chain_receive_path: ${usesNativeReceiver(RECEIVER) ? "native" : "dgram"}`);
     console.log(`raw_max_zero_loss_readouts_per_s: ${Math.round(raw.rate)}`);
     console.log(`chain_max_zero_loss_readouts_per_s: ${Math.round(chain.rate)}`);
     console.log(`chain_max_zero_loss_datagrams_per_s: ${Math.round(chain.rate / K)}`);
