@@ -51,18 +51,19 @@ static void release(udp_rx *rx) {
   free(rx);
 }
 
-static void on_uv_closed(uv_handle_t *h) {
-  udp_rx *rx = h->data;
-  close(rx->fd);
-  release(rx);
-}
+static void on_uv_closed(uv_handle_t *h) { release((udp_rx *)h->data); }
 
-/* Stops polling and closes the socket (the fd is closed once libuv has let go of it). Idempotent. */
+/*
+ * Stops polling and closes the socket at once, so its port is free when close() returns (uv_close stops the
+ * poll synchronously; only its callback, which frees the handle, waits for the loop). Idempotent.
+ */
 static void stop(udp_rx *rx, bool from_js) {
   if (!rx->open) return;
   rx->open = false;
   uv_poll_stop(&rx->poll);
   uv_close((uv_handle_t *)&rx->poll, on_uv_closed);
+  close(rx->fd);
+  rx->fd = -1;
   if (!from_js) return; /* env teardown: JS references go with the env */
   napi_env env = rx->env;
   napi_ref *refs[] = {&rx->self, &rx->on_batch, &rx->on_error, &rx->bytes_ref, &rx->meta_ref, &rx->time_ref};

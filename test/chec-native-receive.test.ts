@@ -126,6 +126,22 @@ describe("native UDP receive", () => {
     },
   );
 
+  it.runIf(NativeUdpReceiver.available())("frees its port as soon as close() returns", async () => {
+    const opts = {
+      host: "127.0.0.1",
+      recvBufferBytes: 1 << 20,
+      onBatch: () => {},
+      onError: () => {},
+      log,
+    };
+    const a = await NativeUdpReceiver.open({ ...opts, port: 0 });
+    void a.close();
+    const b = NativeUdpReceiver.open({ ...opts, port: a.port }); // no turn of the event loop in between
+    const rx = await b;
+    expect(rx.port).toBe(a.port);
+    await rx.close();
+  });
+
   it.runIf(NativeUdpReceiver.available())("refuses a port in use, naming the address", async () => {
     const first = await NativeUdpReceiver.open({
       host: "127.0.0.1",
