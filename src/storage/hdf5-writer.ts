@@ -260,12 +260,12 @@ export class Hdf5Writer {
         }
         const estimate = this.fileBytes + run.partBytes - run.ackedPartBytes;
         if (this.o.rotateBytes > 0 && estimate >= this.o.rotateBytes) this.rotate(run);
-        const before = this.builder.pendingBytes;
+        const before = this.builder.reservedBytes;
         for (const l of run.layouts) {
           if (doc.kind === "event") l.onEvent?.(this.builder, doc, d);
           else l.onPage?.(this.builder, doc, d);
         }
-        run.partBytes += Math.max(0, this.builder.pendingBytes - before);
+        run.partBytes += this.builder.reservedBytes - before;
         const n = doc.kind === "event" ? 1 : doc.n;
         const c = run.counts.get(this.builder.file)!;
         c[doc.stream] = (c[doc.stream] ?? 0) + n;

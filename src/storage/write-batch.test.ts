@@ -78,6 +78,7 @@ describe("BatchBuilder", () => {
     b.rollback();
     b.append("/s/a", 2, Uint16Array.of(7, 8, 9, 10)); // fills the arena: 16 bytes
     b.append("/s/a", 1, Uint16Array.of(11, 12)); // does not fit: seals first
+    expect(b.reservedBytes).toBe(20); // every byte kept, across the seal (what the writer's rotation counts)
     b.flush();
     const [first, second] = b.take();
     const ap = first!.ops.find((o) => o.op === "append") as AppendOp;

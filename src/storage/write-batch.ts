@@ -59,6 +59,7 @@ export class BatchBuilder implements LayoutWriter {
   private appends = new Map<string, PendingAppend>();
   private arena: Uint8Array | undefined;
   private used = 0;
+  private reserved = 0;
   private created = new Map<string, DatasetSpec | "group">();
   private sealed: Batch[] = [];
   private nextId = 1;
@@ -70,6 +71,11 @@ export class BatchBuilder implements LayoutWriter {
   /** Bytes appended and not yet sealed. */
   get pendingBytes(): number {
     return this.used;
+  }
+
+  /** Bytes appended since this builder was made (not lowered when a batch is sealed; lowered by `rollback()`). */
+  get reservedBytes(): number {
+    return this.reserved;
   }
 
   /** True when something is recorded and not yet sealed. */
@@ -126,12 +132,14 @@ export class BatchBuilder implements LayoutWriter {
     const m = this.marked;
     if (!m) return;
     if (m.arena !== this.arena) {
+      this.reserved -= this.used; // the sealed batch keeps its part of the document
       this.ops = [];
       this.appends = new Map();
       this.used = 0;
       return;
     }
     this.ops.length = m.ops;
+    this.reserved -= this.used - m.used;
     this.used = m.used;
     for (const [k, p] of this.appends) {
       const before = m.appends.get(k);
@@ -290,6 +298,7 @@ export class BatchBuilder implements LayoutWriter {
     }
     const at = this.used;
     this.used += n;
+    this.reserved += n;
     return at;
   }
 }
