@@ -236,37 +236,24 @@ static hid_t v110_fapl(void) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);         \
   if (argc < N) return bad_args(env, "hdf5: too few arguments")
 
-/* fileCreate(path) -> file id: a new file (truncating the empty one Node made), HDF5 1.10 format. */
-static napi_value file_create(napi_env env, napi_callback_info info) {
+/* fileCreate(path) / fileOpen(path) -> file id: a new file (truncating the empty one Node made) or an existing one
+ * opened read-write, both in the HDF5 1.10 format. */
+static napi_value file_open_or_create(napi_env env, napi_callback_info info, bool create) {
   ARGS(1);
   char *path = string_arg(env, argv[0]);
-  if (!path) return bad_args(env, "fileCreate: path must be a string");
+  if (!path) return bad_args(env, "fileCreate/fileOpen: path must be a string");
   pthread_mutex_lock(&lock);
   hid_t fapl = v110_fapl();
-  hid_t fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  hid_t fid = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : H5Fopen(path, H5F_ACC_RDWR, fapl);
   if (fid < 0) keep_error();
   H5Pclose(fapl);
-  napi_value out = fid < 0 ? h5_error(env, "create") : id_value(env, fid);
+  napi_value out = fid < 0 ? h5_error(env, create ? "create" : "open") : id_value(env, fid);
   pthread_mutex_unlock(&lock);
   free(path);
   return out;
 }
-
-/* fileOpen(path) -> file id, read-write. */
-static napi_value file_open(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  char *path = string_arg(env, argv[0]);
-  if (!path) return bad_args(env, "fileOpen: path must be a string");
-  pthread_mutex_lock(&lock);
-  hid_t fapl = v110_fapl();
-  hid_t fid = H5Fopen(path, H5F_ACC_RDWR, fapl);
-  if (fid < 0) keep_error();
-  H5Pclose(fapl);
-  napi_value out = fid < 0 ? h5_error(env, "open") : id_value(env, fid);
-  pthread_mutex_unlock(&lock);
-  free(path);
-  return out;
-}
+static napi_value file_create(napi_env env, napi_callback_info info) { return file_open_or_create(env, info, true); }
+static napi_value file_open(napi_env env, napi_callback_info info) { return file_open_or_create(env, info, false); }
 
 /* One call on an id: close a file or dataset, flush, enter SWMR mode. */
 static napi_value on_id(napi_env env, napi_callback_info info, herr_t (*fn)(hid_t), const char *what) {
@@ -288,25 +275,6 @@ static napi_value start_swmr(napi_env env, napi_callback_info info) {
 static napi_value dataset_close(napi_env env, napi_callback_info info) { return on_id(env, info, H5Dclose, "close dataset"); }
 /* A dataset's cached rows, then its metadata; stops at the first failure (H5Fflush would write the metadata anyway). */
 static napi_value dataset_flush(napi_env env, napi_callback_info info) { return on_id(env, info, H5Dflush, "flush"); }
-
-/* groupCreate(fid, path). */
-static napi_value group_create(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  hid_t fid;
-  char *path = string_arg(env, argv[1]);
-  if (!id_arg(env, argv[0], &fid) || !path) {
-    free(path);
-    return bad_args(env, "groupCreate(fid, path)");
-  }
-  pthread_mutex_lock(&lock);
-  hid_t g = H5Gcreate2(fid, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  if (g < 0) keep_error();
-  napi_value out = g < 0 ? h5_error(env, "create group") : NULL;
-  if (g >= 0) H5Gclose(g);
-  pthread_mutex_unlock(&lock);
-  free(path);
-  return out;
-}
 
 /* datasetCreate(fid, path, dtype, rowShape, chunkRows, gzip) -> dataset id (kept open for appends). */
 static napi_value dataset_create(napi_env env, napi_callback_info info) {
@@ -352,25 +320,30 @@ static napi_value dataset_create(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* datasetOpen(fid, path) -> dataset id. */
-static napi_value dataset_open(napi_env env, napi_callback_info info) {
+/* groupCreate(fid, path) creates a group; datasetOpen(fid, path) -> dataset id opens a dataset (no chunk cache). */
+static napi_value at_path(napi_env env, napi_callback_info info, bool group) {
   ARGS(2);
   hid_t fid;
   char *path = string_arg(env, argv[1]);
   if (!id_arg(env, argv[0], &fid) || !path) {
     free(path);
-    return bad_args(env, "datasetOpen(fid, path)");
+    return bad_args(env, group ? "groupCreate(fid, path)" : "datasetOpen(fid, path)");
   }
   pthread_mutex_lock(&lock);
-  hid_t dapl = uncached_dapl();
-  hid_t did = H5Dopen2(fid, path, dapl);
-  if (did < 0) keep_error();
-  H5Pclose(dapl);
-  napi_value out = did < 0 ? h5_error(env, "open dataset") : id_value(env, did);
+  hid_t dapl = group ? -1 : uncached_dapl();
+  hid_t id = group ? H5Gcreate2(fid, path, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : H5Dopen2(fid, path, dapl);
+  if (id < 0) keep_error();
+  if (dapl >= 0) H5Pclose(dapl);
+  napi_value out = NULL;
+  if (id < 0) out = h5_error(env, group ? "create group" : "open dataset");
+  else if (group) H5Gclose(id);
+  else out = id_value(env, id);
   pthread_mutex_unlock(&lock);
   free(path);
   return out;
 }
+static napi_value group_create(napi_env env, napi_callback_info info) { return at_path(env, info, true); }
+static napi_value dataset_open(napi_env env, napi_callback_info info) { return at_path(env, info, false); }
 
 /* Grows a dataset to `rows` rows (lock held). Returns the dataset's rank, or -1. */
 static int grow(hid_t did, hsize_t rows, hsize_t *dims) {
