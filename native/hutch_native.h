@@ -40,4 +40,5 @@ void register_larpix(napi_env env, napi_value exports);
 void register_area_detector(napi_env env, napi_value exports);
 void register_udp_recv(napi_env env, napi_value exports);
 void register_target_c(napi_env env, napi_value exports);
+void register_copy_rows(napi_env env, napi_value exports);
 #endif

@@ -6,5 +6,6 @@ NAPI_MODULE_INIT() {
   register_area_detector(env, exports);
   register_udp_recv(env, exports);
   register_target_c(env, exports);
+  register_copy_rows(env, exports);
   return exports;
 }

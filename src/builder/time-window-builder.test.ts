@@ -1,7 +1,13 @@
 // Unit tests of the time-window event builder, with a fake clock.
 import { describe, expect, it } from "vitest";
-import { isHutchError } from "../core/index.js";
-import { TimeWindowBuilder, type ReadoutRows, type TimeWindowOptions } from "./time-window-builder.js";
+import { isHutchError, nativeAddon } from "../core/index.js";
+import {
+  TimeWindowBuilder,
+  useNativeRowCopy,
+  type BuiltEvents,
+  type ReadoutRows,
+  type TimeWindowOptions,
+} from "./time-window-builder.js";
 
 const MS = 1_000_000; // ns
 const T0 = 1_700_000_000_000_000_000n;
@@ -256,5 +262,49 @@ describe("TimeWindowBuilder", () => {
     expect(isHutchError(err, "HUTCH_ERR_VALIDATION")).toBe(true);
     expect(() => builder({ expectedModules: [4] })).toThrow(/outside 0..3/);
     expect(() => builder({ timeoutMs: 0 })).toThrow(/timeoutMs/);
+  });
+
+  it("builds the same events with the addon's row copy and with TypeScript's", () => {
+    if (process.env.CI === "true") expect(nativeAddon?.copyRows).toBeTypeOf("function");
+    /** A seeded mix: complete, partial (timeouts, overflow), duplicate, late readouts; a 1-byte field too. */
+    const run = (native: boolean): BuiltEvents[] => {
+      const was = useNativeRowCopy(native);
+      try {
+        const clock = fakeClock();
+        const b = builder(
+          {
+            maxOpenEvents: 3,
+            fields: [
+              { name: "v", dtype: "float32", rowShape: [2] },
+              { name: "aux", dtype: "uint64", rowShape: [] },
+              { name: "flag", dtype: "uint8", rowShape: [3] },
+            ],
+          },
+          clock,
+        );
+        let s = 7;
+        const rnd = (n: number) => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % n;
+        const out: BuiltEvents[] = [];
+        for (let batch = 0; batch < 40; batch++) {
+          const list: [number, number][] = [];
+          for (let j = rnd(12); j > 0; j--)
+            list.push([rnd(5) === 0 ? rnd(4) : j % 4, (batch + rnd(3)) * 20 * MS]);
+          const r = rows(list);
+          const flag = Uint8Array.from({ length: 3 * list.length }, (_, q) => (q * 31 + batch) & 255);
+          b.push({ ...r, fields: { ...r.fields, flag } });
+          clock.advance(rnd(60));
+          b.poll();
+          for (let e = b.take(); e; e = b.take()) out.push(e);
+        }
+        b.flush();
+        for (let e = b.take(); e; e = b.take()) out.push(e);
+        return out;
+      } finally {
+        useNativeRowCopy(was);
+      }
+    };
+    const ts = run(false);
+    expect(ts.reduce((a, e) => a + e.n, 0)).toBeGreaterThan(20);
+    expect(run(true)).toEqual(ts);
   });
 });

@@ -1,5 +1,5 @@
 // Generic event building by time window: batches of (module, timestamp ns, row fields) in, events out, complete ones at once.
-import { ErrorCode, HutchError, type DType, type TypedArray } from "../core/index.js";
+import { ErrorCode, HutchError, nativeAddon, type DType, type TypedArray } from "../core/index.js";
 import {
   EventAccumulator,
   FieldLayout,
@@ -17,6 +17,19 @@ const HI = HI_WORD;
 function copyUnits(dst: Units, d: number, src: Units, s: number, n: number): void {
   if (n > 16) (dst as Int32Array).set((src as Int32Array).subarray(s, s + n), d);
   else for (let u = 0; u < n; u++) dst[d + u] = src[s + u]!;
+}
+
+/** The addon's row copy (one call for many rows), unless off or not built. */
+let rowCopy = nativeAddon?.copyRows;
+
+/**
+ * Copies readout rows into event slots with the addon's `copyRows` (true) or in TypeScript (false; also when the
+ * addon is not built). Returns the previous setting. The two give the same events; tests compare them.
+ */
+export function useNativeRowCopy(on: boolean): boolean {
+  const was = rowCopy !== undefined;
+  rowCopy = on ? nativeAddon?.copyRows : undefined;
+  return was;
 }
 
 /** One per-readout field carried into events, e.g. `{ name: "data", dtype: "float32", rowShape: [64] }`. */
@@ -146,6 +159,11 @@ export class TimeWindowBuilder {
   private recentNext = 0;
   private recentMin = Infinity;
   private readonly out: EventAccumulator;
+  /** Rows of the batch being pushed still to copy into slots: batch row, slot cell; copied before any emit. */
+  private pendRow = new Int32Array(0);
+  private pendCell = new Int32Array(0);
+  private pendCount = 0;
+  private pendUnits: Units[] = [];
 
   constructor(opts: TimeWindowOptions) {
     const M = opts.modules;
@@ -201,9 +219,6 @@ export class TimeWindowBuilder {
   push(rows: ReadoutRows): void {
     this.checkRows(rows);
     const srcUnits = this.fields.map((f) => f.units(rows.fields[f.name]!));
-    const rowUnits = this.fields.map((f) => f.rowUnits);
-    const nFields = rowUnits.length;
-    const slotUnits = this.slotUnits;
     const tw = wordsOf(rows.timeNs);
     const mod = rows.module;
     const M = this.modules;
@@ -222,6 +237,13 @@ export class TimeWindowBuilder {
     const lo_ = LO;
     const hi_ = HI;
     const n = rows.n;
+    if (this.pendRow.length < n) {
+      this.pendRow = new Int32Array(n);
+      this.pendCell = new Int32Array(n);
+    }
+    const pendRow = this.pendRow;
+    const pendCell = this.pendCell;
+    this.pendUnits = srcUnits;
     st.readouts += n;
     for (let i = 0; i < n; i++) {
       const m = mod[i]!;
@@ -273,13 +295,29 @@ export class TimeWindowBuilder {
       slotTime[2 * k + lo_] = lo;
       slotTime[2 * k + hi_] = hi;
       filled[best]!++;
-      for (let f = 0; f < nFields; f++) {
-        const ru = rowUnits[f]!;
-        copyUnits(slotUnits[f]!, k * ru, srcUnits[f]!, i * ru, ru);
-      }
+      // the row is copied later, many rows per call (see copyPending), always before its event is emitted
+      pendRow[this.pendCount] = i;
+      pendCell[this.pendCount++] = k;
       if (expected[m] && ++count[best]! === expectedCount) this.emit(best, true);
     }
+    this.copyPending();
+    this.pendUnits = [];
     st.open = this.openCount;
+  }
+
+  /** Copies the pending rows of the batch being pushed into their slot cells. */
+  private copyPending(): void {
+    const c = this.pendCount;
+    if (c === 0) return;
+    this.pendCount = 0;
+    const copy = rowCopy;
+    for (let f = 0; f < this.fields.length; f++) {
+      const ru = this.fields[f]!.rowUnits;
+      const dst = this.slotUnits[f]!;
+      const src = this.pendUnits[f]!;
+      if (copy) copy(dst, this.pendCell, src, this.pendRow, c, ru);
+      else for (let j = 0; j < c; j++) copyUnits(dst, this.pendCell[j]! * ru, src, this.pendRow[j]! * ru, ru);
+    }
   }
 
   /** Emits every open event whose timeout has passed, as partial; returns how many. */
@@ -383,6 +421,7 @@ export class TimeWindowBuilder {
   }
 
   private emit(s: number, complete: boolean): void {
+    this.copyPending();
     const M = this.modules;
     const out = this.out;
     const e = out.add();

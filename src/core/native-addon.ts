@@ -47,6 +47,18 @@ export interface NativeAddon {
     mvPerCount: number,
   ): number;
   /**
+   * For j < count: copies row `srcRows[j]` of `src` to row `dstRows[j]` of `dst`, rows of `rowUnits` elements;
+   * `dst` and `src` both have 4-byte elements (Int32Array, Uint32Array, Float32Array) or both bytes.
+   */
+  copyRows(
+    dst: Int32Array | Uint32Array | Float32Array | Uint8Array,
+    dstRows: Int32Array,
+    src: Int32Array | Uint32Array | Float32Array | Uint8Array,
+    srcRows: Int32Array,
+    count: number,
+    rowUnits: number,
+  ): void;
+  /**
    * Binds an IPv4 UDP socket (`host` an address literal, SO_RCVBUF asked as `recvBufferBytes`), polled by the
    * event loop and drained with recvmmsg: datagram i of a batch lands at `bytes[i * 65536]`, its length, source
    * address (host-order uint32), source port and truncation flag at `meta[4i..4i+3]`, the time it was read (unix
