@@ -161,6 +161,7 @@ async function chainTrial(child: ChildProcess, rate: number, durationMs = TRIAL_
       .sort((a, b) => b[0] - a[0])
       .slice(0, 5);
     console.error(`# worst latencies (ms, event index of ${latenciesMs.length}): ${JSON.stringify(worst)}`);
+    console.error(`# trial started at ${t0.toFixed(0)} ms of the process (--trace-gc times)`);
   }
   await src.stop();
   await bld.stop();
