@@ -137,7 +137,7 @@ export class ReadoutReceiver {
     this.decodePlan(batch, planned);
   };
 
-  /** Decodes the `planned` datagrams of the plan into the page and counts them as `decoded` does. */
+  /** Decodes the `planned` datagrams of the plan into the page and counts them; publishes a nearly full page. */
   private decodePlan(batch: UdpBatch, planned: number): void {
     if (planned === 0) return;
     const page = this.page;
