@@ -14,7 +14,7 @@ import { Hdf5Writer } from "../src/storage/index.js";
 import { InprocBus } from "../src/transport/index.js";
 
 const SIZE = Number(process.argv[2] ?? 2880);
-const REPEATS = Number(process.argv[3] ?? 2);
+const REPEATS = Number(process.argv[3] ?? 3);
 const READOUT_MS = 66.7;
 const PLAN = { skip: 1, background: 10, data: 1, post: 0 }; // the MEC defaults
 const FRAMES = PLAN.skip + PLAN.background + PLAN.data + PLAN.post;
@@ -181,6 +181,8 @@ try {
     handle.push((await once(undefined, 3 + 2 * r)).cpuMs / FRAMES);
     const w = await once(writer, 4 + 2 * r);
     total.push(w.cpuMs / FRAMES);
+    if (process.env.AD_DEBUG)
+      console.log(`run ${r}: write ${(w.cpuMs / FRAMES - handle.at(-1)!).toFixed(1)} ms/frame`);
     wall.push(w.wallMs / FRAMES);
     checksum.push(w.checksumCpuMs / FRAMES);
     worker.push(w.workerMs / FRAMES);
