@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     const raw = await maxZeroLoss("raw", (r) => rawTrial(child, r));
     const chain = await maxZeroLoss("chain", (r) => chainTrial(child, r));
     // 32 modules x 100 readouts/s for 30 s: 3000 events in 300 rounds of 10 (the events of a round share their
-    // datagrams' fate). A full GC (5-15 ms, about one per 40 s at this rate) delays one round: over 10 s that round
+    // datagrams' fate). A full GC (5-15 ms, rare at this rate) delays one round: over 10 s that round
     // was the p99 itself, over 30 s it is in the tail, which `max_latency` shows.
     const nominal = await chainTrial(child, MODULES * 10 * 10, NOMINAL_MS);
     const half = Math.max(20_000, Math.round(chain.rate / 2));
