@@ -5,3 +5,4 @@ export * from "./inproc-link.js";
 export * from "./host.js";
 export * from "./zmq-link.js";
 export * from "./worker-url.js";
+export * from "./page-publisher.js";

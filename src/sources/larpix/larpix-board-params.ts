@@ -1,5 +1,6 @@
 // Params of the `larpix-board` source component (instrument file `params:`), validated once, with defaults.
 import { z } from "zod";
+import { maxPendingPagesParam } from "../../component/index.js";
 import { BoardSpecSchema } from "./board-link.js";
 import { ChipSpecSchema } from "./larpix-controller.js";
 
@@ -62,12 +63,7 @@ export const LarpixBoardParamsSchema = z.strictObject({
   stream: StreamName.default("packets"),
   messagesStream: StreamName.default("messages"),
   batchPackets: z.number().int().min(64).max(10_000_000).default(16_384).describe("packets per page at most"),
-  maxPendingPages: z
-    .number()
-    .int()
-    .min(1)
-    .default(64)
-    .describe("pages awaiting slow subscribers before dropping"),
+  maxPendingPages: maxPendingPagesParam,
   routineModules: z
     .array(z.string())
     .default([])

@@ -6,7 +6,7 @@ import {
   readBoardMessage,
   type BoardRejection,
 } from "../../codecs/index.js";
-import type { ComponentContext } from "../../component/index.js";
+import { PagePublisher, type ComponentContext } from "../../component/index.js";
 import { ByteSlab, RateLimiter, nowSec, type StreamFactory } from "../../core/index.js";
 import { packetColumns } from "./packet-streams.js";
 import type { PixelLayout } from "./pixel-layout.js";
@@ -37,8 +37,7 @@ export class PacketReceiver {
   private readonly slab = new ByteSlab();
   private stream: StreamFactory | undefined;
   private flushScheduled = false;
-  private pendingPages = 0;
-  private drained: (() => void)[] = [];
+  private readonly pages: PagePublisher;
   private readonly listeners = new Set<PacketListener>();
   private readonly limiter = new RateLimiter(5, 10_000);
   private readonly counts = {
@@ -60,10 +59,11 @@ export class PacketReceiver {
   constructor(
     private readonly ctx: ComponentContext,
     private layout: PixelLayout,
-    private readonly maxPendingPages: number,
+    maxPendingPages: number,
     private readonly capacity: number,
   ) {
     this.batch = new LarpixPacketBatch(Math.min(capacity, MIN_BATCH));
+    this.pages = new PagePublisher(ctx, maxPendingPages, "larpix: publishing packets");
   }
 
   /** Uses another pixel layout from the next page on. */
@@ -151,7 +151,7 @@ export class PacketReceiver {
   /** Publishes what is batched and resolves once every page has been handed to the bus's subscribers. */
   async drain(): Promise<void> {
     this.flush();
-    if (this.pendingPages > 0) await new Promise<void>((r) => this.drained.push(r));
+    await this.pages.drain();
   }
 
   private schedule(): void {
@@ -205,19 +205,13 @@ export class PacketReceiver {
 
   /** Publishes the batch as a page; false when it was dropped (too many pages pending). */
   private publish(stream: StreamFactory, b: LarpixPacketBatch): boolean {
-    if (this.pendingPages >= this.maxPendingPages) {
+    if (this.pages.full) {
       this.ctx.counters.inc("packets_dropped_backpressure", b.n);
       return false;
     }
     const page = stream.page(new Float64Array(b.n).fill(nowSec()), packetColumns(b, this.layout));
     this.counts.pages++;
-    this.pendingPages++;
-    this.ctx.bus
-      .publish(page)
-      .catch((err: unknown) => this.ctx.fail("larpix: publishing packets failed", err))
-      .finally(() => {
-        if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
-      });
+    this.pages.publish(page);
     return true;
   }
 }

@@ -9,7 +9,7 @@ import {
   decodeReadouts,
   type TimestampBounds,
 } from "../../codecs/index.js";
-import type { ComponentContext } from "../../component/index.js";
+import { PagePublisher, type ComponentContext } from "../../component/index.js";
 import { RateLimiter, nativeAddon, type StreamFactory } from "../../core/index.js";
 import { ipv4String, moduleResolver, moduleResolverIpv4 } from "./module-map.js";
 import { ModuleTracker } from "./module-tracker.js";
@@ -42,9 +42,7 @@ export class ReadoutReceiver {
   private lastPublishMs = -Infinity;
   /** Counted per datagram in plain numbers; `syncCounts` adds them to ctx.counters every COUNTER_SYNC_MS. */
   private readonly counts = { datagrams: 0, bytes: 0, datagrams_outside_run: 0, readouts: 0, pages: 0 };
-  private pendingPages = 0;
-  /** Resolved when every published page has been handed to the bus's subscribers. */
-  private drained: (() => void)[] = [];
+  private readonly pages: PagePublisher;
   private bounds: TimestampBounds = ANY_NONZERO_TIMESTAMP;
   private boundsAtMs = -Infinity;
   /** Log limits per rejection reason (so a flood of one kind cannot hide another) and for internal errors. */
@@ -56,6 +54,7 @@ export class ReadoutReceiver {
     private readonly ctx: ComponentContext,
   ) {
     this.page = new ReadoutPage(p.batchReadouts);
+    this.pages = new PagePublisher(ctx, p.maxPendingPages, "target-c source: publishing readouts");
     this.moduleOf = moduleResolver(p.moduleMap, p.modules);
     this.moduleOfIpv4 = moduleResolverIpv4(p.moduleMap, p.modules);
     this.tracker = new ModuleTracker(p.modules, ctx.counters, p.readoutPeriodNs);
@@ -66,6 +65,7 @@ export class ReadoutReceiver {
     this.publishNow();
     this.syncCounts();
     this.p = p;
+    this.pages.maxPending = p.maxPendingPages;
     this.moduleOf = moduleResolver(p.moduleMap, p.modules);
     this.moduleOfIpv4 = moduleResolverIpv4(p.moduleMap, p.modules);
     this.tracker = new ModuleTracker(p.modules, this.ctx.counters, p.readoutPeriodNs);
@@ -85,7 +85,7 @@ export class ReadoutReceiver {
     this.running = false;
     this.publishNow();
     this.syncCounts();
-    if (this.pendingPages > 0) await new Promise<void>((r) => this.drained.push(r));
+    await this.pages.drain();
     this.stream = undefined;
   }
 
@@ -274,7 +274,7 @@ export class ReadoutReceiver {
     const pg = this.page;
     const n = pg.n;
     if (n === 0 || !this.stream) return;
-    if (this.pendingPages >= this.p.maxPendingPages) {
+    if (this.pages.full) {
       pg.discard();
       this.ctx.counters.inc("readouts_dropped_backpressure", n);
       return;
@@ -289,18 +289,8 @@ export class ReadoutReceiver {
       data: { dtype: "float32", shape: [n, TARGET_C_PIXELS], data: cols.data },
     });
     this.counts.pages++;
-    this.pendingPages++;
-    this.ctx.bus.publish(page).then(this.published, this.publishFailed);
+    this.pages.publish(page);
   }
-
-  private published = (): void => {
-    if (--this.pendingPages === 0) for (const w of this.drained.splice(0)) w();
-  };
-
-  private publishFailed = (err: unknown): void => {
-    this.ctx.fail("target-c source: publishing readouts failed", err);
-    this.published();
-  };
 
   private timestampBounds(): TimestampBounds {
     const skew = this.p.maxClockSkewMs;

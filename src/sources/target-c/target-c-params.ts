@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { TARGET_C_MAX_READOUTS, TARGET_C_PIXELS } from "../../codecs/index.js";
 import type { FieldSpec } from "../../core/index.js";
+import { maxPendingPagesParam } from "../../component/index.js";
 import { ModuleMapSchema } from "./module-map.js";
 
 /** Params of the TARGET-C source (instrument file `params:`). */
@@ -39,12 +40,7 @@ export const TargetCSourceParamsSchema = z.object({
     .describe(
       "how datagrams are read: native (the addon, recvmmsg, one call per batch), dgram (Node's), auto: native when built",
     ),
-  maxPendingPages: z
-    .number()
-    .int()
-    .min(1)
-    .default(64)
-    .describe("pages awaiting slow subscribers before dropping"),
+  maxPendingPages: maxPendingPagesParam,
 });
 /** Params of the TARGET-C source. */
 export type TargetCSourceParams = z.infer<typeof TargetCSourceParamsSchema>;
