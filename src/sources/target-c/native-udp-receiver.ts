@@ -1,8 +1,8 @@
 // A UDP receiver read by the native addon (recvmmsg, one JavaScript call per batch of datagrams), when it is built.
 import { lookup } from "node:dns/promises";
 import { isIPv4 } from "node:net";
-import { nativeAddon, type Logger, type NativeUdpSocket } from "../../core/index.js";
-import { bindError, checkRecvBuffer } from "./udp-receiver.js";
+import { nativeAddon, type NativeUdpSocket } from "../../core/index.js";
+import { bindError, checkRecvBuffer, type UdpBindOptions } from "./udp-receiver.js";
 
 /** Bytes between two datagrams of a batch (every IPv4 UDP payload fits). */
 export const UDP_SLOT_BYTES = 65536;
@@ -34,18 +34,10 @@ export class UdpBatch {
 }
 
 /** Options of a NativeUdpReceiver. */
-export interface NativeUdpReceiverOptions {
-  /** Address to bind: an IPv4 address or a name resolving to one. */
-  readonly host: string;
-  /** Port to bind; 0 picks a free one. */
-  readonly port: number;
-  /** Receive buffer asked of the kernel (bytes); Linux caps it at `net.core.rmem_max`. */
-  readonly recvBufferBytes: number;
+export interface NativeUdpReceiverOptions extends UdpBindOptions {
   /** Called once per batch with the number of datagrams in `batch`; must not keep views of it. */
   readonly onBatch: (batch: UdpBatch, count: number) => void;
-  /** Called when reading fails, or when onBatch threw. */
-  readonly onError: (err: Error) => void;
-  readonly log: Logger;
+  // `host` is an IPv4 address or a name resolving to one; `onError` also gets what onBatch threw.
 }
 
 /**

@@ -2,19 +2,23 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { ErrorCode, HutchError, type Logger } from "../../core/index.js";
 
-/** Options of a UdpReceiver. */
-export interface UdpReceiverOptions {
+/** Where and how a UDP receiver (dgram or native) binds, and where it reports. */
+export interface UdpBindOptions {
   /** Address to bind (e.g. `0.0.0.0`, `127.0.0.1`). */
   readonly host: string;
   /** Port to bind; 0 picks a free one. */
   readonly port: number;
   /** Receive buffer asked of the kernel (bytes); Linux caps it at `net.core.rmem_max`. */
   readonly recvBufferBytes: number;
-  /** Called for every datagram, synchronously; must not throw. */
-  readonly onMessage: (msg: Buffer, from: RemoteInfo) => void;
   /** Called when the socket fails after binding. */
   readonly onError: (err: Error) => void;
   readonly log: Logger;
+}
+
+/** Options of a UdpReceiver. */
+export interface UdpReceiverOptions extends UdpBindOptions {
+  /** Called for every datagram, synchronously; must not throw. */
+  readonly onMessage: (msg: Buffer, from: RemoteInfo) => void;
 }
 
 /** The error of a socket that could not be bound, naming the address. */
