@@ -77,6 +77,15 @@ describe.skipIf(!haveSshd).each(["openssh", "ssh2"] as const)(
       await wrong.close();
     });
 
+    it("a key file that cannot be read is named, and the next attempt connects once it can", async () => {
+      const key = join(dir, "late_key");
+      const late = storeFor(client, { ...sshd, identityFile: key });
+      await expect(late.probe(join(dir, "x"), join(dir, "x.part"))).rejects.toThrow(/late_key|no such file/i);
+      writeFileSync(key, readFileSync(sshd.identityFile), { mode: 0o600 });
+      expect(await late.probe(join(dir, "x"), join(dir, "x.part"))).toEqual({});
+      await late.close();
+    });
+
     it("cutting the ssh connection mid-copy ends in a resumed, verified copy with its permissions", async () => {
       const local = join(dir, "run00042.h5");
       const data = randomBytes(12 * 1024 * 1024);

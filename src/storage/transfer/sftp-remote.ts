@@ -56,11 +56,16 @@ export class SftpRemote implements RemoteStore {
       ? hostKeysFor(readFileSync(this.o.knownHostsFile, "utf8"), this.o.host, port)
       : [];
     let badKey = false;
+    let failed = false;
+    let made = false;
     const lost = new Set<(err: Error) => void>();
+    // `fail` may run inside the executor (a key file that cannot be read, a key ssh2 cannot parse): before `p`
+    // exists, and before `this.ready` is set; it must then neither touch `p` nor leave `this.ready` rejected.
     const p = new Promise<Connection>((resolve, reject) => {
       const c = new Client();
       const fail = (err: Error) => {
-        if (this.ready === p) this.ready = undefined;
+        failed = true;
+        if (made && this.ready === p) this.ready = undefined;
         reject(
           new HutchError(
             ErrorCode.Io,
@@ -76,7 +81,7 @@ export class SftpRemote implements RemoteStore {
       );
       c.on("error", fail);
       c.on("close", () => {
-        if (this.ready === p) this.ready = undefined;
+        if (made && this.ready === p) this.ready = undefined;
         for (const fn of lost) fn(new Error("connection lost"));
       });
       try {
@@ -97,7 +102,8 @@ export class SftpRemote implements RemoteStore {
         fail(err as Error);
       }
     });
-    this.ready = p;
+    made = true;
+    if (!failed) this.ready = p;
     return p;
   }
 
