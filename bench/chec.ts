@@ -180,19 +180,37 @@ async function chainTrial(child: ChildProcess, rate: number, durationMs = TRIAL_
   };
 }
 
-/** Highest rate of a geometric ladder with zero loss (a lossy or short step is tried twice before giving up). */
+/**
+ * Highest rate with zero loss: a geometric ladder (x1.25), then two bisection steps between the last clean step
+ * and the first lossy one, the same for raw and chain (a ladder step alone moves the ratio by 25%). A lossy or
+ * short step is tried twice before giving up.
+ */
 async function maxZeroLoss(
   name: string,
   trial: (rate: number) => Promise<Trial>,
 ): Promise<{ rate: number; senderLimited: boolean }> {
-  let best = 0;
-  for (let rate = 50_000; rate <= 4_000_000; rate = Math.round(rate * 1.25)) {
+  const attempt = async (rate: number): Promise<Trial> => {
     let t = await trial(rate);
     // a lossy step, or one the sender fell short of (a busy machine), is tried again before giving up
     if (t.received !== t.sent || t.achieved < 0.9 * rate) t = await trial(rate);
-    const lost = t.sent - t.received;
-    console.error(`# ${name} ${rate}/s: sent ${t.sent} at ${Math.round(t.achieved)}/s, lost ${lost}`);
-    if (lost !== 0) return { rate: best, senderLimited: false };
+    console.error(
+      `# ${name} ${rate}/s: sent ${t.sent} at ${Math.round(t.achieved)}/s, lost ${t.sent - t.received}`,
+    );
+    return t;
+  };
+  let best = 0;
+  for (let rate = 50_000; rate <= 4_000_000; rate = Math.round(rate * 1.25)) {
+    const t = await attempt(rate);
+    if (t.sent !== t.received) {
+      let bad = rate;
+      for (let i = 0; i < 2 && best > 0; i++) {
+        const mid = Math.round(Math.sqrt(best * bad));
+        const m = await attempt(mid);
+        if (m.sent === m.received && m.achieved >= 0.9 * mid) best = mid;
+        else bad = mid;
+      }
+      return { rate: best, senderLimited: false };
+    }
     if (t.achieved < 0.9 * rate) return { rate: Math.max(best, t.achieved), senderLimited: true };
     best = rate;
   }
