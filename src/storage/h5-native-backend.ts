@@ -53,9 +53,10 @@ export class H5NativeBackend implements H5Backend {
   }
 
   /**
-   * Writes every dataset's cached rows before the file's metadata. In SWMR mode HDF5 caches rows of partial
-   * chunks; H5Fflush goes on to the metadata when they fail (disk full), which would then count rows that hold
-   * no data. H5Dflush stops at the failure, and the file is abandoned as of its last flush.
+   * Writes every dataset's cached rows before the file's metadata. In SWMR mode HDF5 keeps rows written with
+   * H5Dwrite (partial chunks) in memory until a flush; H5Fflush goes on to the metadata when they fail (disk
+   * full), which would then count rows that hold no data. H5Dflush stops at the failure, and the file is
+   * abandoned as of its last flush.
    */
   private flushRows(): void {
     for (const did of this.open.values()) this.h5.datasetFlush(did);
