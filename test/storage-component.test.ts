@@ -67,9 +67,12 @@ describe("hdf5-writer component", () => {
   });
 
   it("writes a run published on the bus and reports its files (path, bytes, sha256, counts) after run-stop", async () => {
-    const { bus, ctx, hooks: h } = setup({ gzip: { b: 1 } });
+    const { bus, ctx, logs, hooks: h } = setup({ gzip: { b: 1 } });
     const hooks = await h;
     await hooks.configure!({}, ctx);
+    // the operator is told where files go and which HDF5 writes them
+    const told = logs.find((l) => l.message.startsWith("run files go to"));
+    expect(told?.message).toMatch(/written with (libhdf5 \d+\.\d+\.\d+ \(native\)|h5wasm)/);
     const run = RunFactory.open({ run: 11, instrument: "demo", plan: "scan", config: { points: 3 } });
     await bus.publish(run.start); // run control publishes run-start, then calls start (sinks first)
     await hooks.start!(run.info, ctx);

@@ -14,6 +14,8 @@ export interface RowBytes {
 export interface H5Backend {
   /** `native` (the system's libhdf5) or `h5wasm`. */
   readonly name: string;
+  /** What an operator is told, e.g. `libhdf5 1.10.8 (native)`. */
+  readonly description: string;
   /** Creates the file at `path` (Node has made it, empty) in the HDF5 1.10 format and makes it current. */
   create(path: string): void;
   /** Closes and reopens the current file read-write (leaves SWMR mode). */

@@ -29,6 +29,10 @@ export class H5NativeBackend implements H5Backend {
 
   constructor(private readonly h5: NativeHdf5) {}
 
+  get description(): string {
+    return `libhdf5 ${this.h5.version()} (native)`;
+  }
+
   create(path: string): void {
     this.fid = this.h5.fileCreate(path);
   }

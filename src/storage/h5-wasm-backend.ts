@@ -9,6 +9,7 @@ const H5S_UNLIMITED = 18446744073709551615n;
 /** Appends copy the rows into the wasm heap first; HDF5 zero-fills each new chunk (h5wasm sets no fill time). */
 export class H5WasmBackend implements H5Backend {
   readonly name = "h5wasm";
+  readonly description = "h5wasm (HDF5 in WebAssembly; no libhdf5-dev at build time)";
   private file: H5File | undefined;
   private rowShapes = new Map<string, bigint[]>();
   private stagingPtr = 0;

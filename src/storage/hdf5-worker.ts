@@ -40,6 +40,6 @@ port.on("message", (batch: Batch) => {
   port.postMessage(arena ? { ...reply, arena } : reply, arena instanceof ArrayBuffer ? [arena] : []);
 });
 
-port.postMessage({ ready: true } satisfies WorkerReady);
+port.postMessage({ ready: true, backend: ops.backend.description } satisfies WorkerReady);
 
 export {};

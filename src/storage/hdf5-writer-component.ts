@@ -133,7 +133,10 @@ async function createHooks(initial: Hdf5WriterParams, ctx: ComponentContext): Pr
   timer.unref();
 
   const ensureRunning = async () => {
-    if (!writer) writer = await Hdf5Writer.open(opts);
+    if (!writer) {
+      writer = await Hdf5Writer.open(opts);
+      ctx.log.info(`run files go to ${opts.directory}, written with ${writer.backend}`);
+    }
     if (!sub) {
       sub = ctx.bus.subscribe({
         prefix: `${ctx.instrument}/`,

@@ -46,8 +46,8 @@ interface RunState {
 
 /**
  * Writes the documents of runs to HDF5 files: one file per run (rotating into parts), laid out by plug-ins,
- * written by h5wasm in a worker thread in SWMR mode so h5py can read while it grows. `write()` resolves once
- * the document is accepted; it waits when the worker is behind (back-pressure, never loss).
+ * written by HDF5 (native libhdf5, or h5wasm) in a worker thread in SWMR mode so h5py can read while it grows.
+ * `write()` resolves once the document is accepted; it waits when the worker is behind (back-pressure, never loss).
  * @example
  * const w = await Hdf5Writer.open({ directory: "var/data" });
  * for await (const { doc } of sub) await w.write(doc);
@@ -111,6 +111,11 @@ export class Hdf5Writer {
   /** The failure that stopped writing, if any (cleared by `reset()`). */
   get failed(): HutchError | undefined {
     return this.failure;
+  }
+
+  /** The HDF5 library writing the files, e.g. `libhdf5 1.10.8 (native)` or `h5wasm (...)`. */
+  get backend(): string {
+    return this.worker.backendDescription;
   }
 
   /** Batches in the worker now. */

@@ -67,4 +67,6 @@ export type BatchReply = (
 /** The first message of the worker: h5wasm is loaded. */
 export interface WorkerReady {
   readonly ready: true;
+  /** The HDF5 library writing, e.g. `libhdf5 1.10.8 (native)` or `h5wasm`. */
+  readonly backend: string;
 }

@@ -21,6 +21,8 @@ export interface WriterWorkerEvents<M> {
 export class WriterWorker<M> {
   private worker!: Worker;
   private readyPromise!: Promise<void>;
+  /** The HDF5 library the worker writes with (known once ready). */
+  backendDescription = "";
   private readonly inFlight = new Map<number, M>();
   private waiters: (() => void)[] = [];
   private terminated = false;
@@ -92,7 +94,10 @@ export class WriterWorker<M> {
     this.readyPromise.catch(() => undefined);
     w.on("message", (r: BatchReply | WorkerReady) => {
       if (w !== this.worker) return;
-      if ("ready" in r) return ready();
+      if ("ready" in r) {
+        this.backendDescription = r.backend;
+        return ready();
+      }
       this.pool.give(r.arena);
       const meta = this.inFlight.get(r.id);
       this.inFlight.delete(r.id);
