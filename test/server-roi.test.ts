@@ -24,6 +24,20 @@ async function points(r: Rig, id: string): Promise<number[]> {
   return [...s.y.data];
 }
 
+/** The demo rig with a roi-sum node ("rois") behind the camera panel. */
+const startRoiNodeRig = (): Promise<Rig> =>
+  startRig({
+    panels: [{ type: "image", id: "cam", stream: "camera", field: "image", roiNode: "rois" }],
+    components: [
+      ...DEMO_COMPONENTS,
+      {
+        name: "rois",
+        def: roiNode as ComponentDef<never>,
+        params: { input: "camera", image: "image", publishIntervalMs: 100, carry: ["i0"] },
+      },
+    ],
+  });
+
 describe("live ROIs", () => {
   it("without a roi-sum node, the dashboard sums the ROI itself and records it in the next run", async () => {
     rig = await startRig({ panels: [{ type: "image", id: "cam", stream: "camera", field: "image" }] });
@@ -54,17 +68,7 @@ describe("live ROIs", () => {
   });
 
   it("with a roi-sum node, a drawn ROI goes to its set-roi action and is recorded as that component's override", async () => {
-    rig = await startRig({
-      panels: [{ type: "image", id: "cam", stream: "camera", field: "image", roiNode: "rois" }],
-      components: [
-        ...DEMO_COMPONENTS,
-        {
-          name: "rois",
-          def: roiNode as ComponentDef<never>,
-          params: { input: "camera", image: "image", publishIntervalMs: 100, carry: ["i0"] },
-        },
-      ],
-    });
+    rig = await startRoiNodeRig();
     const prep = await rig.dash.app.inject({ method: "POST", url: "/api/run/prepare", payload: {} });
     expect(prep.statusCode).toBe(200);
     const created = await rig.dash.app.inject({
@@ -89,17 +93,7 @@ describe("live ROIs", () => {
   });
 
   it("a ROI drawn before a run started from the CLI (not from the page) keeps running in that run", async () => {
-    rig = await startRig({
-      panels: [{ type: "image", id: "cam", stream: "camera", field: "image", roiNode: "rois" }],
-      components: [
-        ...DEMO_COMPONENTS,
-        {
-          name: "rois",
-          def: roiNode as ComponentDef<never>,
-          params: { input: "camera", image: "image", publishIntervalMs: 100, carry: ["i0"] },
-        },
-      ],
-    });
+    rig = await startRoiNodeRig();
     const created = await rig.dash.app.inject({
       method: "POST",
       url: "/api/rois",
