@@ -77,17 +77,20 @@ export interface NativeAddon {
   ): NativeUdpSocket;
 }
 
-/** Where the addon is, from src/core/ (tsx, vitest) and from dist/core/ alike. */
-const ADDON = "../../native/build/Release/hutch_native.node";
-
-function load(): NativeAddon | undefined {
+/**
+ * Loads one of the project's optional native addons (`url`: its `.node` file), or undefined when it is not built
+ * or `HUTCH_NATIVE=0` turns every addon off (the TypeScript or WebAssembly paths then run).
+ */
+export function loadNativeAddon<T>(url: URL): T | undefined {
   if (process.env.HUTCH_NATIVE === "0") return undefined;
   try {
-    return createRequire(import.meta.url)(ADDON) as NativeAddon;
+    return createRequire(import.meta.url)(url.pathname) as T;
   } catch {
     return undefined;
   }
 }
 
-/** The native kernels, or undefined when they are not built (or `HUTCH_NATIVE=0`). */
-export const nativeAddon: NativeAddon | undefined = load();
+/** The native kernels, or undefined when they are not built (or `HUTCH_NATIVE=0`). From src/ and dist/ alike. */
+export const nativeAddon = loadNativeAddon<NativeAddon>(
+  new URL("../../native/build/Release/hutch_native.node", import.meta.url),
+);

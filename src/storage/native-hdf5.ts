@@ -1,5 +1,5 @@
 // The optional native HDF5 addon (native-hdf5/, the system's libhdf5), built by scripts/build.mjs when libhdf5-dev is there.
-import { createRequire } from "node:module";
+import { loadNativeAddon } from "../core/index.js";
 
 /**
  * What native-hdf5/build/Release/hutch_hdf5.node exports. Ids are HDF5 `hid_t`s (bigint). Every call throws an
@@ -48,20 +48,13 @@ export interface NativeHdf5 {
   ): void;
 }
 
-/** Where the addon is, from src/storage/ (tsx, vitest) and dist/storage/ alike. */
-const ADDON = "../../native-hdf5/build/Release/hutch_hdf5.node";
-
-function load(): NativeHdf5 | undefined {
-  if (process.env.HUTCH_NATIVE === "0" || process.env.HUTCH_HDF5 === "h5wasm") return undefined;
-  try {
-    return createRequire(import.meta.url)(ADDON) as NativeHdf5;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The native HDF5 writer, or undefined when it is not built (no libhdf5-dev), `HUTCH_NATIVE=0` or
- * `HUTCH_HDF5=h5wasm`: run files are then written with h5wasm.
+ * `HUTCH_HDF5=h5wasm`: run files are then written with h5wasm. From src/storage/ and dist/storage/ alike.
  */
-export const nativeHdf5: NativeHdf5 | undefined = load();
+export const nativeHdf5: NativeHdf5 | undefined =
+  process.env.HUTCH_HDF5 === "h5wasm"
+    ? undefined
+    : loadNativeAddon<NativeHdf5>(
+        new URL("../../native-hdf5/build/Release/hutch_hdf5.node", import.meta.url),
+      );
