@@ -10,6 +10,8 @@
 #include <hdf5.h>
 #include <node_api.h>
 #include <pthread.h>
+
+#include "hutch_native.h" /* fail() and define(), shared with native/ */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,12 +25,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 /* The gather buffer for appends whose rows lie in several pieces of the arena (guarded by the lock). */
 static uint8_t *staging = NULL;
 static size_t staging_bytes = 0;
-
-/* Throws a validation RangeError (bad arguments: a bug in the TypeScript side). */
-static napi_value bad_args(napi_env env, const char *msg) {
-  napi_throw_range_error(env, "HUTCH_ERR_VALIDATION", msg);
-  return NULL;
-}
 
 /* The error stack of a failed call, kept before clean-up calls (every API call clears the current one). Lock held. */
 static hid_t kept_error = -1;
@@ -234,14 +230,14 @@ static hid_t v110_fapl(void) {
   size_t argc = N;                                              \
   napi_value argv[N];                                           \
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);         \
-  if (argc < N) return bad_args(env, "hdf5: too few arguments")
+  if (argc < N) return fail(env, "hdf5: too few arguments")
 
 /* fileCreate(path) / fileOpen(path) -> file id: a new file (truncating the empty one Node made) or an existing one
  * opened read-write, both in the HDF5 1.10 format. */
 static napi_value file_open_or_create(napi_env env, napi_callback_info info, bool create) {
   ARGS(1);
   char *path = string_arg(env, argv[0]);
-  if (!path) return bad_args(env, "fileCreate/fileOpen: path must be a string");
+  if (!path) return fail(env, "fileCreate/fileOpen: path must be a string");
   pthread_mutex_lock(&lock);
   hid_t fapl = v110_fapl();
   hid_t fid = create ? H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl) : H5Fopen(path, H5F_ACC_RDWR, fapl);
@@ -259,7 +255,7 @@ static napi_value file_open(napi_env env, napi_callback_info info) { return file
 static napi_value on_id(napi_env env, napi_callback_info info, herr_t (*fn)(hid_t), const char *what) {
   ARGS(1);
   hid_t id;
-  if (!id_arg(env, argv[0], &id)) return bad_args(env, "hdf5: an id must be a bigint");
+  if (!id_arg(env, argv[0], &id)) return fail(env, "hdf5: an id must be a bigint");
   pthread_mutex_lock(&lock);
   napi_value out = fn(id) < 0 ? h5_error(env, what) : NULL;
   pthread_mutex_unlock(&lock);
@@ -285,9 +281,9 @@ static napi_value dataset_create(napi_env env, napi_callback_info info) {
   int row_rank = dims_arg(env, argv[3], dims + 1, MAX_RANK - 1);
   if (!id_arg(env, argv[0], &fid) || row_rank < 0 || !u64_arg(env, argv[4], &chunk_rows) || chunk_rows < 1 ||
       !u64_arg(env, argv[5], &gzip) || gzip > 9)
-    return bad_args(env, "datasetCreate(fid, path, dtype, rowShape, chunkRows >= 1, gzip 0..9)");
+    return fail(env, "datasetCreate(fid, path, dtype, rowShape, chunkRows >= 1, gzip 0..9)");
   char *path = string_arg(env, argv[1]);
-  if (!path) return bad_args(env, "datasetCreate: path must be a string");
+  if (!path) return fail(env, "datasetCreate: path must be a string");
   int rank = row_rank + 1;
   dims[0] = 0;
   maxdims[0] = H5S_UNLIMITED;
@@ -299,7 +295,7 @@ static napi_value dataset_create(napi_env env, napi_callback_info info) {
   if (type < 0) {
     pthread_mutex_unlock(&lock);
     free(path);
-    return bad_args(env, "datasetCreate: unknown dtype");
+    return fail(env, "datasetCreate: unknown dtype");
   }
   hid_t space = H5Screate_simple(rank, dims, maxdims);
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -327,7 +323,7 @@ static napi_value at_path(napi_env env, napi_callback_info info, bool group) {
   char *path = string_arg(env, argv[1]);
   if (!id_arg(env, argv[0], &fid) || !path) {
     free(path);
-    return bad_args(env, group ? "groupCreate(fid, path)" : "datasetOpen(fid, path)");
+    return fail(env, group ? "groupCreate(fid, path)" : "datasetOpen(fid, path)");
   }
   pthread_mutex_lock(&lock);
   hid_t dapl = group ? -1 : uncached_dapl();
@@ -435,14 +431,14 @@ static napi_value dataset_append(napi_env env, napi_callback_info info) {
       !bytes_arg(env, argv[3], &arena, &arena_bytes) || napi_is_typedarray(env, argv[4], &is) != napi_ok || !is ||
       napi_get_typedarray_info(env, argv[4], &t, &nsegs, (void **)&segs, NULL, NULL) != napi_ok ||
       t != napi_float64_array || nsegs % 2 != 0 || nsegs == 0)
-    return bad_args(env, "datasetAppend(did, at, rows >= 1, arena, segments: Float64Array of offset/length pairs)");
+    return fail(env, "datasetAppend(did, at, rows >= 1, arena, segments: Float64Array of offset/length pairs)");
   size_t total = 0;
   for (size_t i = 0; i < nsegs; i += 2) {
     if (segs[i] < 0 || segs[i + 1] < 0 || segs[i] + segs[i + 1] > (double)arena_bytes)
-      return bad_args(env, "datasetAppend: a segment lies outside the arena");
+      return fail(env, "datasetAppend: a segment lies outside the arena");
     total += (size_t)segs[i + 1];
   }
-  if (total % rows != 0) return bad_args(env, "datasetAppend: the segments hold no whole number of rows");
+  if (total % rows != 0) return fail(env, "datasetAppend: the segments hold no whole number of rows");
   size_t row_bytes = total / rows;
   bool in_place = nsegs == 2 || (row_bytes > 0 && total / (nsegs / 2) >= 65536);
   for (size_t i = 0; in_place && i < nsegs; i += 2) in_place = (size_t)segs[i + 1] % row_bytes == 0;
@@ -466,7 +462,7 @@ static napi_value dataset_append(napi_env env, napi_callback_info info) {
     }
     if (!staging) {
       pthread_mutex_unlock(&lock);
-      return bad_args(env, "datasetAppend: out of memory for the gather buffer");
+      return fail(env, "datasetAppend: out of memory for the gather buffer");
     }
     size_t o = 0;
     for (size_t i = 0; i < nsegs; i += 2) {
@@ -487,9 +483,9 @@ static napi_value dataset_append_strings(napi_env env, napi_callback_info info) 
   uint64_t at;
   uint32_t n;
   if (!id_arg(env, argv[0], &did) || !u64_arg(env, argv[1], &at) || napi_get_array_length(env, argv[2], &n) != napi_ok)
-    return bad_args(env, "datasetAppendStrings(did, at, strings)");
+    return fail(env, "datasetAppendStrings(did, at, strings)");
   char **ptrs = calloc(n ? n : 1, sizeof(char *));
-  if (!ptrs) return bad_args(env, "datasetAppendStrings: out of memory");
+  if (!ptrs) return fail(env, "datasetAppendStrings: out of memory");
   napi_value out = NULL;
   uint32_t i = 0;
   for (; i < n; i++) {
@@ -497,7 +493,7 @@ static napi_value dataset_append_strings(napi_env env, napi_callback_info info) 
     napi_get_element(env, argv[2], i, &e);
     if (!(ptrs[i] = string_arg(env, e))) break;
   }
-  if (i < n) out = bad_args(env, "datasetAppendStrings: every row must be a string");
+  if (i < n) out = fail(env, "datasetAppendStrings: every row must be a string");
   else {
     pthread_mutex_lock(&lock);
     if (write_rows(did, (hsize_t)at, n, ptrs) < 0) out = h5_error(env, "write");
@@ -528,7 +524,7 @@ static napi_value attr_write(napi_env env, napi_callback_info info) {
   uint8_t *bytes;
   size_t nbytes;
   if (!id_arg(env, argv[0], &fid) || rank < 0 || !obj_path || !name) {
-    out = bad_args(env, "attrWrite(fid, objectPath, name, dtype, shape | null, data)");
+    out = fail(env, "attrWrite(fid, objectPath, name, dtype, shape | null, data)");
     goto done;
   }
   napi_valuetype dt;
@@ -543,7 +539,7 @@ static napi_value attr_write(napi_env env, napi_callback_info info) {
       napi_value e = argv[5];
       if (is_array) napi_get_element(env, argv[5], i, &e);
       if (!(strs[i] = string_arg(env, e))) {
-        out = bad_args(env, "attrWrite: string attributes hold strings only");
+        out = fail(env, "attrWrite: string attributes hold strings only");
         goto done;
       }
     }
@@ -551,7 +547,7 @@ static napi_value attr_write(napi_env env, napi_callback_info info) {
   } else if (bytes_arg(env, argv[5], &bytes, &nbytes)) {
     buf = bytes;
   } else {
-    out = bad_args(env, "attrWrite: data must be a string, strings or a typed array");
+    out = fail(env, "attrWrite: data must be a string, strings or a typed array");
     goto done;
   }
   pthread_mutex_lock(&lock);
@@ -559,7 +555,7 @@ static napi_value attr_write(napi_env env, napi_callback_info info) {
   hid_t space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
   bool fits = type >= 0 && (strs ? (hsize_t)nstrs == (hsize_t)H5Sget_simple_extent_npoints(space)
                                  : nbytes == H5Tget_size(type) * (size_t)H5Sget_simple_extent_npoints(space));
-  if (!fits) out = bad_args(env, "attrWrite: data do not match the dtype and shape");
+  if (!fits) out = fail(env, "attrWrite: data do not match the dtype and shape");
   else {
     hid_t obj = H5Oopen(fid, obj_path, H5P_DEFAULT);
     htri_t exists = obj < 0 ? -1 : H5Aexists(obj, name);
@@ -591,7 +587,7 @@ done:
 static napi_value file_abandon(napi_env env, napi_callback_info info) {
   ARGS(1);
   hid_t fid;
-  if (!id_arg(env, argv[0], &fid)) return bad_args(env, "fileAbandon(fid)");
+  if (!id_arg(env, argv[0], &fid)) return fail(env, "fileAbandon(fid)");
   pthread_mutex_lock(&lock);
   int *fd = NULL;
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -628,20 +624,20 @@ NAPI_MODULE_INIT() {
   pthread_mutex_lock(&lock);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are thrown with their stack, never printed */
   pthread_mutex_unlock(&lock);
-  static const struct {
-    const char *name;
-    napi_callback fn;
-  } fns[] = {
-      {"fileCreate", file_create},       {"fileOpen", file_open},         {"fileClose", file_close},
-      {"fileFlush", file_flush},         {"startSwmr", start_swmr},       {"groupCreate", group_create},
-      {"datasetCreate", dataset_create}, {"datasetOpen", dataset_open},   {"datasetClose", dataset_close},  {"datasetFlush", dataset_flush},
-      {"datasetAppend", dataset_append}, {"datasetAppendStrings", dataset_append_strings},
-      {"attrWrite", attr_write},         {"fileAbandon", file_abandon},         {"version", version},
-  };
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    napi_set_named_property(env, exports, fns[i].name, f);
-  }
+  define(env, exports, "fileCreate", file_create);
+  define(env, exports, "fileOpen", file_open);
+  define(env, exports, "fileClose", file_close);
+  define(env, exports, "fileFlush", file_flush);
+  define(env, exports, "fileAbandon", file_abandon);
+  define(env, exports, "startSwmr", start_swmr);
+  define(env, exports, "groupCreate", group_create);
+  define(env, exports, "datasetCreate", dataset_create);
+  define(env, exports, "datasetOpen", dataset_open);
+  define(env, exports, "datasetClose", dataset_close);
+  define(env, exports, "datasetFlush", dataset_flush);
+  define(env, exports, "datasetAppend", dataset_append);
+  define(env, exports, "datasetAppendStrings", dataset_append_strings);
+  define(env, exports, "attrWrite", attr_write);
+  define(env, exports, "version", version);
   return exports;
 }

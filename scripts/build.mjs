@@ -38,6 +38,7 @@ if (existsSync("/usr/include/hdf5/serial/hdf5.h") || existsSync("/usr/include/hd
     "hutch_hdf5",
     "native HDF5 writer not built",
     "run files are written with h5wasm",
+    [join(root, "native", "hutch_native.h")],
   );
 } else {
   console.warn(
@@ -46,12 +47,18 @@ if (existsSync("/usr/include/hdf5/serial/hdf5.h") || existsSync("/usr/include/hd
   );
 }
 
-function buildAddon(folder, name, failed, fallback) {
+/** Builds `folder`'s addon when a source there (or one of `shared`: headers of other folders) is newer. */
+function buildAddon(folder, name, failed, fallback, shared = []) {
   const dir = join(root, folder);
   const addon = join(dir, "build", "Release", `${name}.node`);
-  const sources = readdirSync(dir).filter((f) => /\.(c|h|gyp)$/.test(f));
+  const sources = [
+    ...readdirSync(dir)
+      .filter((f) => /\.(c|h|gyp)$/.test(f))
+      .map((f) => join(dir, f)),
+    ...shared,
+  ];
   const built = existsSync(addon) ? statSync(addon).mtimeMs : 0;
-  if (sources.every((f) => statSync(join(dir, f)).mtimeMs < built)) return;
+  if (sources.every((f) => statSync(f).mtimeMs < built)) return;
   // npm hands scripts its own node-gyp; run directly, take the one npm ships beside node.
   const gyp =
     process.env.npm_config_node_gyp ??
