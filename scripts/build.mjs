@@ -1,6 +1,7 @@
 // Transpiles src/**/*.ts to dist/ with esbuild (one file per module, no bundling), builds the native kernels
-// (native/ -> native/build) and HDF5 writer (native-hdf5/ -> native-hdf5/build; node-gyp, optional) and the
-// dashboard page (web/ -> web/dist) with vite; type-checking is `npm run typecheck`.
+// (native/ -> native/build), HDF5 writer (native-hdf5/ -> native-hdf5/build) and ZeroMQ sockets (native-zmq/ ->
+// native-zmq/build; node-gyp, optional) and the dashboard page (web/ -> web/dist) with vite; type-checking is
+// `npm run typecheck`.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -30,7 +31,8 @@ await build({
 
 // The native parts (C, node-gyp against Node's own headers, offline), each rebuilt when a source is newer than its
 // addon. Optional: without a compiler the TypeScript kernels run, without libhdf5-dev run files are written with
-// h5wasm (CI requires both: see the LArPix decode tests and test/storage-backends.test.ts).
+// h5wasm, without libzmq3-dev the data path runs on zeromq.js (CI requires all three: see the LArPix decode tests,
+// test/storage-backends.test.ts and test/zmq-pushpull.test.ts).
 buildAddon("native", "hutch_native", "native kernels not built", "their TypeScript versions run");
 if (existsSync("/usr/include/hdf5/serial/hdf5.h") || existsSync("/usr/include/hdf5.h")) {
   buildAddon(
@@ -44,6 +46,20 @@ if (existsSync("/usr/include/hdf5/serial/hdf5.h") || existsSync("/usr/include/hd
   console.warn(
     "hutch: native HDF5 writer not built (libhdf5-dev is not installed: apt-get install libhdf5-dev); " +
       "run files are written with h5wasm",
+  );
+}
+if (existsSync("/usr/include/zmq.h")) {
+  buildAddon(
+    "native-zmq",
+    "hutch_zmq",
+    "native ZeroMQ sockets not built",
+    "the data path runs on zeromq.js",
+    [join(root, "native", "hutch_native.h")],
+  );
+} else {
+  console.warn(
+    "hutch: native ZeroMQ sockets not built (libzmq3-dev is not installed: apt-get install libzmq3-dev); " +
+      "the data path runs on zeromq.js",
   );
 }
 

@@ -17,6 +17,8 @@ const NEEDS = [
   ["slurm-client", () => existsSync("/usr/bin/sbatch")],
   // the native HDF5 writer builds against it (the same libhdf5 as h5py)
   ["libhdf5-dev", () => existsSync("/usr/include/hdf5/serial/hdf5.h")],
+  // the native ZeroMQ sockets of the data path build against it (the same libzmq as pyzmq)
+  ["libzmq3-dev", () => existsSync("/usr/include/zmq.h")],
 ];
 
 function py(mod) {

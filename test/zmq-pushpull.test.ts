@@ -1,7 +1,7 @@
 // ZmqPushSender -> ZmqPullReceiver over loopback: a stalled consumer stalls the sender, nothing is dropped.
 import { afterEach, describe, expect, it } from "vitest";
 import { RunFactory, StreamFactory, nd } from "../src/core/index.js";
-import { ZmqPullReceiver, ZmqPushSender } from "../src/transport/index.js";
+import { ZmqPullReceiver, ZmqPushSender, nativeZmqVersion, type ZmqBackend } from "../src/transport/index.js";
 import { freeTcpAddress } from "./helpers/ports.js";
 
 const closers: (() => unknown)[] = [];
@@ -23,15 +23,24 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
   return done;
 }
 
-describe("ZeroMQ PUSH/PULL (lossless)", () => {
+// Both ZeroMQ libraries: the native addon (system libzmq) and zeromq.js. CI builds the addon (libzmq3-dev).
+const BACKENDS: ZmqBackend[] = nativeZmqVersion !== undefined ? ["native", "zeromq.js"] : ["zeromq.js"];
+
+describe.each(BACKENDS)("ZeroMQ PUSH/PULL (lossless) on %s", (backend) => {
   it("makes the sender wait while the consumer is stalled, then delivers every page in order", async () => {
     const rx = await ZmqPullReceiver.open({
+      backend,
       address: await freeTcpAddress(),
       capacity: 2,
       receiveHighWaterMark: 2,
     });
     closers.push(() => rx.close());
-    const tx = await ZmqPushSender.open({ address: rx.endpoint, instrument: "demo", sendHighWaterMark: 2 });
+    const tx = await ZmqPushSender.open({
+      backend,
+      address: rx.endpoint,
+      instrument: "demo",
+      sendHighWaterMark: 2,
+    });
     closers.push(() => tx.close());
     const s = new StreamFactory(run.info, "wf", { adc: { dtype: "uint16", shape: [1024] } });
 
@@ -67,9 +76,18 @@ describe("ZeroMQ PUSH/PULL (lossless)", () => {
   });
 
   it("serialises concurrent sends in call order", async () => {
-    const rx = await ZmqPullReceiver.open({ address: await freeTcpAddress(), capacity: 8 });
+    const rx = await ZmqPullReceiver.open({
+      backend,
+      address: await freeTcpAddress(),
+      capacity: 8,
+    });
     closers.push(() => rx.close());
-    const tx = await ZmqPushSender.open({ address: rx.endpoint, instrument: "demo", sendHighWaterMark: 1 });
+    const tx = await ZmqPushSender.open({
+      backend,
+      address: rx.endpoint,
+      instrument: "demo",
+      sendHighWaterMark: 1,
+    });
     closers.push(() => tx.close());
     const s = new StreamFactory(run.info, "wf", { adc: { dtype: "uint16", shape: [1024] } });
     const sends = Array.from({ length: 200 }, () =>
@@ -88,7 +106,13 @@ describe("ZeroMQ PUSH/PULL (lossless)", () => {
   it("rejects a waiting send with HUTCH_ERR_CLOSED when the sender is closed", async () => {
     const address = await freeTcpAddress();
     // No receiver at all: the pipe to the absent peer holds one message (HWM 1), then sends wait.
-    const tx = await ZmqPushSender.open({ address, instrument: "demo", lingerMs: 0, sendHighWaterMark: 1 });
+    const tx = await ZmqPushSender.open({
+      backend,
+      address,
+      instrument: "demo",
+      lingerMs: 0,
+      sendHighWaterMark: 1,
+    });
     const s = new StreamFactory(run.info, "wf", { adc: { dtype: "uint16", shape: [1024] } });
     await tx.send(s.descriptor);
     const p = tx.send(s.descriptor);
@@ -99,4 +123,8 @@ describe("ZeroMQ PUSH/PULL (lossless)", () => {
     await expect(q).rejects.toMatchObject({ code: "HUTCH_ERR_CLOSED" });
     expect(tx.stats.errors).toBe(2);
   });
+});
+
+it("the native ZeroMQ sockets are built where CI runs (libzmq3-dev, scripts/build.mjs)", () => {
+  if (process.env.CI === "true") expect(nativeZmqVersion).toMatch(/^4\.\d+\.\d+$/);
 });

@@ -7,6 +7,7 @@ export * from "./zmq-publisher.js";
 export * from "./zmq-subscriber.js";
 export * from "./zmq-push-sender.js";
 export * from "./zmq-pull-receiver.js";
+export * from "./native-zmq.js";
 export * from "./broker.js";
 export * from "./bridge.js";
 export * from "./inbox-subscription.js";

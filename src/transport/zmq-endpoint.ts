@@ -1,6 +1,6 @@
 // Binding or connecting a ZeroMQ socket to an address, with errors that name the address and the fix.
-import type { Socket } from "zeromq";
 import { ErrorCode, HutchError } from "../core/index.js";
+import type { FrameSocket } from "./native-zmq.js";
 
 /** How a socket attaches to its address: `bind` listens (the stable side), `connect` dials it. */
 export const ATTACH_MODES = ["bind", "connect"] as const;
@@ -12,7 +12,7 @@ export type AttachMode = (typeof ATTACH_MODES)[number];
  * becomes the port the kernel chose). Throws HUTCH_ERR_IO naming the address; the socket is closed then.
  * @example const endpoint = await attachSocket(sock, "tcp://127.0.0.1:0", "bind");
  */
-export async function attachSocket(socket: Socket, address: string, mode: AttachMode): Promise<string> {
+export async function attachSocket(socket: FrameSocket, address: string, mode: AttachMode): Promise<string> {
   try {
     if (mode === "bind") {
       await bindWithRetry(socket, address);
@@ -36,7 +36,7 @@ export async function attachSocket(socket: Socket, address: string, mode: Attach
  * Binds, retrying for up to `withinMs` while the address is still in use: a socket closed a moment ago (a core
  * restarted on the same port) releases its port asynchronously in ZeroMQ's I/O thread.
  */
-export async function bindWithRetry(socket: Socket, address: string, withinMs = 2000): Promise<void> {
+export async function bindWithRetry(socket: FrameSocket, address: string, withinMs = 2000): Promise<void> {
   const until = Date.now() + withinMs;
   for (;;) {
     try {

@@ -1,5 +1,4 @@
 // The receive loop shared by ZeroMQ readers: frames -> decodeDocument -> bounded queue, rejects counted by reason.
-import type { Readable, Socket } from "zeromq";
 import {
   BoundedQueue,
   ErrorCode,
@@ -16,6 +15,7 @@ import {
   type WireRejectReason,
 } from "../codecs/index.js";
 import type { BusMessage, Subscription } from "./bus.js";
+import type { FrameReader } from "./native-zmq.js";
 
 /** Counters of a reader: what arrived, what was rejected (by reason), echoes dropped, socket errors. */
 export interface WireStats {
@@ -71,7 +71,7 @@ export class ZmqInbox implements Subscription {
   private readonly done: Promise<void>;
 
   constructor(
-    private readonly socket: Socket & Readable,
+    private readonly socket: FrameReader,
     private readonly opts: InboxOptions,
   ) {
     this.name = opts.name;

@@ -2,6 +2,7 @@
 import { Pull } from "zeromq";
 import type { Logger } from "../core/index.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
+import { NativeZmqSocket, useNativeZmq, type FrameReader, type ZmqBackend } from "./native-zmq.js";
 import { ZmqInbox } from "./zmq-inbox.js";
 import { InboxSubscription } from "./inbox-subscription.js";
 
@@ -20,6 +21,8 @@ export interface ZmqPullReceiverOptions {
   readonly logger?: Logger;
   /** Closes the reader when aborted. */
   readonly signal?: AbortSignal;
+  /** The ZeroMQ library (default `auto`: the native addon when built, else zeromq.js). */
+  readonly backend?: ZmqBackend;
 }
 
 /**
@@ -34,7 +37,10 @@ export interface ZmqPullReceiverOptions {
 export class ZmqPullReceiver extends InboxSubscription {
   /** Creates the socket and binds (or connects) it. */
   static async open(opts: ZmqPullReceiverOptions): Promise<ZmqPullReceiver> {
-    const socket = new Pull({ linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 });
+    const sockOpts = { linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 };
+    const socket: FrameReader = useNativeZmq(opts.backend)
+      ? new NativeZmqSocket("pull", sockOpts)
+      : new Pull(sockOpts);
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "bind");
     const inbox = new ZmqInbox(socket, {
       name: opts.name ?? `zmq-pull:${endpoint}`,

@@ -4,6 +4,7 @@ import { ErrorCode, HutchError, topicOf, type Document } from "../core/index.js"
 import { encodeDocument } from "../codecs/index.js";
 import type { Publisher } from "./bus.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
+import { NativeZmqSocket, useNativeZmq, type FrameWriter, type ZmqBackend } from "./native-zmq.js";
 import type { PublisherStats } from "./zmq-publisher.js";
 
 const NO_OPTS = {};
@@ -24,6 +25,8 @@ export interface ZmqPushSenderOptions {
   readonly origin?: string;
   /** Closes the socket when aborted. */
   readonly signal?: AbortSignal;
+  /** The ZeroMQ library (default `auto`: the native addon when built, else zeromq.js). */
+  readonly backend?: ZmqBackend;
 }
 
 /**
@@ -40,7 +43,7 @@ export class ZmqPushSender implements Publisher {
   private unlink: () => void = () => undefined;
 
   private constructor(
-    private readonly socket: Push,
+    private readonly socket: FrameWriter,
     /** The address the socket is attached to. */
     readonly endpoint: string,
     private readonly opts: ZmqPushSenderOptions,
@@ -48,10 +51,10 @@ export class ZmqPushSender implements Publisher {
 
   /** Creates the socket and connects (or binds) it. */
   static async open(opts: ZmqPushSenderOptions): Promise<ZmqPushSender> {
-    const socket = new Push({
-      linger: opts.lingerMs ?? 2000,
-      sendHighWaterMark: opts.sendHighWaterMark ?? 1000,
-    });
+    const sockOpts = { linger: opts.lingerMs ?? 2000, sendHighWaterMark: opts.sendHighWaterMark ?? 1000 };
+    const socket: FrameWriter = useNativeZmq(opts.backend)
+      ? new NativeZmqSocket("push", sockOpts)
+      : new Push(sockOpts);
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "connect");
     const sender = new ZmqPushSender(socket, endpoint, opts);
     sender.unlink = linkAbort(opts.signal, () => sender.close());
