@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { Pull, Push } from "zeromq";
 import { RunFactory, StreamFactory, nd } from "../src/core/index.js";
-import { NativeZmqSocket, ZmqPullReceiver, ZmqPushSender, nativeZmqVersion } from "../src/transport/index.js";
+import { NativeZmqSocket, ZmqPushSender, nativeZmqVersion } from "../src/transport/index.js";
 
 const closers: (() => unknown)[] = [];
 afterEach(async () => {
