@@ -5,7 +5,9 @@
 //   frames   zeromq.js PUSH->PULL of the exact frames Hutch puts on the wire, encoded once (multipart cost only);
 //   hutch    ZmqPushSender.send(page) -> ZmqPullReceiver: encode, send, receive, decode, validate, queue; the
 //            page's columns carved from one buffer as Hutch's sources and builders do (ByteSlab): one body frame;
-//   separate the same with time and data in separate allocations: one body frame per array.
+//            on the native sockets (native-zmq/, the system's libzmq) when they are built, as Hutch runs;
+//   separate the same with time and data in separate allocations: one body frame per array;
+//   zeromqjs the hutch pipeline on zeromq.js sockets (the fallback): what the native sockets gain.
 // Each figure is the best of BENCH_ROUNDS rounds of BENCH_ROUND_S seconds: other processes on the machine only
 // ever slow a round down. `cpu_us_per_page` (both threads: JS and ZeroMQ's I/O) is less sensitive to load;
 // `ratio_cpu` = raw / hutch CPU per page; `ratio_paired_median` = median over rounds of hutch / raw measured
@@ -22,7 +24,7 @@ import {
   type EventPage,
 } from "../src/core/index.js";
 import { encodeDocument } from "../src/codecs/index.js";
-import { ZmqPullReceiver, ZmqPushSender } from "../src/transport/index.js";
+import { ZmqPullReceiver, ZmqPushSender, nativeZmqVersion, type ZmqBackend } from "../src/transport/index.js";
 
 const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -82,9 +84,14 @@ async function rawRound(make: () => Buffer | Buffer[], seconds: number): Promise
 }
 
 /** The Hutch path: documents in, validated documents out. */
-async function hutchRound(page: EventPage, seconds: number): Promise<Rate> {
-  const rx = await ZmqPullReceiver.open({ address: "tcp://127.0.0.1:0", receiveHighWaterMark: HWM });
+async function hutchRound(page: EventPage, seconds: number, backend: ZmqBackend = "auto"): Promise<Rate> {
+  const rx = await ZmqPullReceiver.open({
+    address: "tcp://127.0.0.1:0",
+    receiveHighWaterMark: HWM,
+    backend,
+  });
   const tx = await ZmqPushSender.open({
+    backend,
     address: rx.endpoint,
     instrument: "bench",
     sendHighWaterMark: HWM,
@@ -129,6 +136,7 @@ async function measure(label: string, events: number): Promise<number> {
     frames: (sec: number) => rawRound(() => frames, sec),
     hutch: (sec: number) => hutchRound(page, sec),
     separate: (sec: number) => hutchRound(apart, sec),
+    zeromqjs: (sec: number) => hutchRound(page, sec, "zeromq.js"),
   };
   type Name = keyof typeof pipelines;
   for (const round of Object.values(pipelines)) await round(WARMUP_S);
@@ -151,13 +159,14 @@ async function measure(label: string, events: number): Promise<number> {
   const pps = (k: Name) => best[k].pps;
   console.log(`page_bytes_${label}: ${payload.byteLength}`);
   console.log(`frames_per_page_${label}: ${frames.length}`);
-  for (const k of ["raw", "frames", "hutch", "separate"] as const) {
+  for (const k of ["raw", "frames", "hutch", "separate", "zeromqjs"] as const) {
     console.log(`${k}_MBps_${label}: ${((pps(k) * payload.byteLength) / 1e6).toFixed(1)}`);
     console.log(`${k}_pages_per_s_${label}: ${pps(k).toFixed(0)}`);
     console.log(`${k}_cpu_us_per_page_${label}: ${best[k].cpuUs.toFixed(1)}`);
   }
   console.log(`ratio_vs_same_frames_${label}: ${(pps("hutch") / pps("frames")).toFixed(3)}`);
   console.log(`ratio_separate_arrays_${label}: ${(pps("separate") / pps("raw")).toFixed(3)}`);
+  console.log(`ratio_on_zeromqjs_${label}: ${(pps("zeromqjs") / pps("raw")).toFixed(3)}`);
   console.log(`ratio_cpu_${label}: ${(best.raw.cpuUs / best.hutch.cpuUs).toFixed(3)}`);
   console.log(`ratio_paired_median_${label}: ${paired[paired.length >> 1]!.toFixed(3)}`);
   console.log(`ratio_${label}: ${(pps("hutch") / pps("raw")).toFixed(3)}`);
@@ -165,6 +174,7 @@ async function measure(label: string, events: number): Promise<number> {
 }
 
 const only = process.argv[2]; // e.g. `npm run bench -- bus 64KiB`
+console.log(`hutch_sockets: ${nativeZmqVersion ? `native (libzmq ${nativeZmqVersion})` : "zeromq.js"}`);
 let headline: number | undefined;
 for (const [label, events] of [
   ["1KiB", 1],
