@@ -175,6 +175,11 @@ async function measure(label: string, events: number): Promise<number> {
 
 const only = process.argv[2]; // e.g. `npm run bench -- bus 64KiB`
 console.log(`hutch_sockets: ${nativeZmqVersion ? `native (libzmq ${nativeZmqVersion})` : "zeromq.js"}`);
+if (!nativeZmqVersion)
+  console.error(
+    "bench: the native ZeroMQ sockets are not built (apt-get install libzmq3-dev, then npm run build); " +
+      "Hutch runs on zeromq.js here",
+  );
 let headline: number | undefined;
 for (const [label, events] of [
   ["1KiB", 1],

@@ -25,7 +25,11 @@ function py(mod) {
   return spawnSync("/usr/bin/python3", ["-c", `import ${mod}`], { stdio: "ignore" }).status === 0;
 }
 
-const missing = NEEDS.filter(([, ok]) => !ok()).map(([pkg]) => pkg);
+// `node scripts/system-deps.mjs PKG...` checks only those (the bench runner: the native addons' headers).
+const only = process.argv.slice(2);
+const missing = NEEDS.filter(([pkg, ok]) => (only.length === 0 || only.includes(pkg)) && !ok()).map(
+  ([pkg]) => pkg,
+);
 if (missing.length === 0) process.exit(0);
 const root = typeof process.getuid === "function" && process.getuid() === 0;
 if (!root || !existsSync("/usr/bin/apt-get")) {
