@@ -462,6 +462,24 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
   return t;
 }
 
+/* subscribe(prefix): a SUB socket receives messages whose first frame starts with `prefix` (UTF-8). */
+static napi_value m_subscribe(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char prefix[1024];
+  size_t len;
+  zsock *s = this_sock(env, info, &argc, argv);
+  if (!s || argc != 1 || napi_get_value_string_utf8(env, argv[0], prefix, sizeof prefix, &len) != napi_ok)
+    return fail(env, "subscribe takes a prefix string");
+  if (len >= sizeof prefix - 1) return fail(env, "subscribe: prefix longer than 1022 bytes");
+  if (!s->open) return closed_error(env);
+  int rc;
+  while ((rc = zmq_setsockopt(s->zs, ZMQ_SUBSCRIBE, prefix, len)) != 0 && zmq_errno() == EINTR) {
+  }
+  if (rc != 0) return throw_zmq(env, "subscribe");
+  return NULL;
+}
+
 /* read(on): starts or stops handing messages to onMessages (stopped, the high-water marks push back). */
 static napi_value m_read(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -509,7 +527,8 @@ static const char *TYPE_NAMES[] = {"push", "pull", "pub", "sub"};
 /*
  * zmqSocket(type: "push" | "pull" | "pub" | "sub", sendHighWaterMark, receiveHighWaterMark, lingerMs,
  *           onMessages(batch: Buffer[][]), onWritable(), onError(err))
- *   -> { bind(endpoint): string, connect(endpoint), send(frames): boolean, read(on), watchWritable(), close() }
+ *   -> { bind(endpoint): string, connect(endpoint), send(frames): boolean, read(on), subscribe(prefix),
+ *        watchWritable(), close() }
  */
 static napi_value zmq_socket_open(napi_env env, napi_callback_info info) {
   size_t argc = 7;
@@ -539,7 +558,6 @@ static napi_value zmq_socket_open(napi_env env, napi_callback_info info) {
   zmq_setsockopt(zs, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
   zmq_setsockopt(zs, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm);
   zmq_setsockopt(zs, ZMQ_LINGER, &linger, sizeof linger);
-  if (zt == ZMQ_SUB) zmq_setsockopt(zs, ZMQ_SUBSCRIBE, "", 0);
   int fd;
   size_t fl = sizeof fd;
   uv_loop_t *loop = NULL;
@@ -564,6 +582,7 @@ static napi_value zmq_socket_open(napi_env env, napi_callback_info info) {
       {"connect", NULL, m_connect, NULL, NULL, NULL, napi_default, NULL},
       {"send", NULL, m_send, NULL, NULL, NULL, napi_default, NULL},
       {"read", NULL, m_read, NULL, NULL, NULL, napi_default, NULL},
+      {"subscribe", NULL, m_subscribe, NULL, NULL, NULL, napi_default, NULL},
       {"watchWritable", NULL, m_watch_writable, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
   };

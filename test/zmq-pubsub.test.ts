@@ -1,7 +1,14 @@
 // ZmqPublisher -> ZmqSubscriber over loopback: prefix filtering, exact arrays, counted drops, clean close.
 import { afterEach, describe, expect, it } from "vitest";
 import { RunFactory, StreamFactory, nd, nowSec, type Document } from "../src/core/index.js";
-import { ZmqPublisher, ZmqSubscriber, type BusMessage, type Subscription } from "../src/transport/index.js";
+import {
+  ZmqPublisher,
+  ZmqSubscriber,
+  nativeZmqVersion,
+  type BusMessage,
+  type Subscription,
+  type ZmqBackend,
+} from "../src/transport/index.js";
 import { freeTcpAddress } from "./helpers/ports.js";
 
 const closers: (() => unknown)[] = [];
@@ -46,17 +53,21 @@ async function next(sub: Subscription, match: (m: BusMessage) => boolean): Promi
   }
 }
 
-describe("ZeroMQ PUB/SUB", () => {
+// Both ZeroMQ libraries: the native addon (system libzmq) and zeromq.js.
+const BACKENDS: ZmqBackend[] = nativeZmqVersion !== undefined ? ["native", "zeromq.js"] : ["zeromq.js"];
+
+describe.each(BACKENDS)("ZeroMQ PUB/SUB on %s", (backend) => {
   it("delivers documents under the subscribed prefix with exact arrays and the origin", async () => {
     const pub = await ZmqPublisher.open({
+      backend,
       address: await freeTcpAddress(),
       instrument: "demo",
       origin: "n1",
     });
     closers.push(() => pub.close());
-    const sub = await ZmqSubscriber.open({ address: pub.endpoint, prefix: "demo/" });
+    const sub = await ZmqSubscriber.open({ backend, address: pub.endpoint, prefix: "demo/" });
     closers.push(() => sub.close());
-    const other = await ZmqSubscriber.open({ address: pub.endpoint, prefix: "demo/wf/" });
+    const other = await ZmqSubscriber.open({ backend, address: pub.endpoint, prefix: "demo/wf/" });
     closers.push(() => other.close());
     await joined(pub, sub);
 
@@ -83,9 +94,9 @@ describe("ZeroMQ PUB/SUB", () => {
   });
 
   it("drops the oldest when the reader lags, and counts every drop", async () => {
-    const pub = await ZmqPublisher.open({ address: await freeTcpAddress(), instrument: "demo" });
+    const pub = await ZmqPublisher.open({ backend, address: await freeTcpAddress(), instrument: "demo" });
     closers.push(() => pub.close());
-    const sub = await ZmqSubscriber.open({ address: pub.endpoint, prefix: "demo/", capacity: 4 });
+    const sub = await ZmqSubscriber.open({ backend, address: pub.endpoint, prefix: "demo/", capacity: 4 });
     closers.push(() => sub.close());
     await joined(pub, sub);
     const before = sub.wire.decoded;
@@ -99,8 +110,8 @@ describe("ZeroMQ PUB/SUB", () => {
   });
 
   it("ends iteration when closed and rejects publishing after close", async () => {
-    const pub = await ZmqPublisher.open({ address: await freeTcpAddress(), instrument: "demo" });
-    const sub = await ZmqSubscriber.open({ address: pub.endpoint });
+    const pub = await ZmqPublisher.open({ backend, address: await freeTcpAddress(), instrument: "demo" });
+    const sub = await ZmqSubscriber.open({ backend, address: pub.endpoint });
     await joined(pub, sub);
     const seen: string[] = [];
     const loop = (async () => {
@@ -121,11 +132,12 @@ describe("ZeroMQ PUB/SUB", () => {
   it("closes on abort: iteration ends, publishing is refused", async () => {
     const ac = new AbortController();
     const pub = await ZmqPublisher.open({
+      backend,
       address: await freeTcpAddress(),
       instrument: "demo",
       signal: ac.signal,
     });
-    const sub = await ZmqSubscriber.open({ address: pub.endpoint, signal: ac.signal });
+    const sub = await ZmqSubscriber.open({ backend, address: pub.endpoint, signal: ac.signal });
     await joined(pub, sub);
     const ended = (async () => {
       for await (const _ of sub);
@@ -136,9 +148,11 @@ describe("ZeroMQ PUB/SUB", () => {
   });
 
   it("names the address when binding fails", async () => {
-    const pub = await ZmqPublisher.open({ address: await freeTcpAddress(), instrument: "demo" });
+    const pub = await ZmqPublisher.open({ backend, address: await freeTcpAddress(), instrument: "demo" });
     closers.push(() => pub.close());
-    await expect(ZmqPublisher.open({ address: pub.endpoint, instrument: "demo" })).rejects.toMatchObject({
+    await expect(
+      ZmqPublisher.open({ backend, address: pub.endpoint, instrument: "demo" }),
+    ).rejects.toMatchObject({
       code: "HUTCH_ERR_IO",
       message: expect.stringContaining(pub.endpoint),
     });

@@ -1,5 +1,6 @@
 // ZeroMQ sockets of the native addon (native-zmq/: the system's libzmq), with the part of zeromq.js's socket
-// interface the lossless data path uses; zeromq.js stays the fallback (and serves every other socket).
+// interface Hutch's document sockets use (PUSH/PULL, PUB/SUB); zeromq.js stays the fallback, and serves the
+// broker's XPUB/XSUB, the control sockets and the instrument links.
 import { ErrorCode, HutchError, loadNativeAddon } from "../core/index.js";
 
 /** A socket handle of the addon; see native-zmq/zmq_socket.c. */
@@ -9,13 +10,14 @@ interface ZmqHandle {
   /** True when queued; false when the high-water mark refused it (nothing sent): wait for onWritable. */
   send(frames: readonly Buffer[]): boolean;
   read(on: boolean): void;
+  subscribe(prefix: string): void;
   watchWritable(): void;
   close(): void;
 }
 
 interface ZmqAddon {
   zmqSocket(
-    type: "push" | "pull",
+    type: NativeSocketType,
     sendHighWaterMark: number,
     receiveHighWaterMark: number,
     lingerMs: number,
@@ -25,6 +27,9 @@ interface ZmqAddon {
   ): ZmqHandle;
   zmqVersion(): string;
 }
+
+/** The socket types of the addon: the lossless pair and the monitoring fan-out. */
+export type NativeSocketType = "push" | "pull" | "pub" | "sub";
 
 const addon = loadNativeAddon<ZmqAddon>(
   new URL("../../native-zmq/build/Release/hutch_zmq.node", import.meta.url),
@@ -74,7 +79,7 @@ const READ_AHEAD = 64;
 const SENT: Promise<void> = Promise.resolve();
 
 /**
- * A PUSH or PULL socket on the native addon. Reads come from the addon in batches (one call per readable event)
+ * A PUSH, PULL, PUB or SUB socket on the native addon. Reads come from the addon in batches (one call per readable event)
  * into a short read-ahead list that `receive()` serves; the addon stops reading while the list is full. A send
  * refused by the high-water mark waits for the socket to become writable, then goes out; one at a time.
  */
@@ -90,7 +95,7 @@ export class NativeZmqSocket implements FrameReader, FrameWriter {
   closed = false;
 
   constructor(
-    type: "push" | "pull",
+    type: NativeSocketType,
     opts: { sendHighWaterMark?: number; receiveHighWaterMark?: number; linger?: number },
   ) {
     if (!addon) throw new HutchError(ErrorCode.Config, "the native ZeroMQ sockets are not built");
@@ -120,6 +125,11 @@ export class NativeZmqSocket implements FrameReader, FrameWriter {
 
   connect(address: string): void {
     this.handle.connect(address);
+  }
+
+  /** SUB only: receive messages whose topic starts with `prefix`. */
+  subscribe(prefix: string): void {
+    this.handle.subscribe(prefix);
   }
 
   receive(): Promise<Buffer[]> {

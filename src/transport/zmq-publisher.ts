@@ -4,6 +4,7 @@ import { ErrorCode, HutchError, topicOf, type Document } from "../core/index.js"
 import { encodeDocument } from "../codecs/index.js";
 import type { Publisher } from "./bus.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
+import { NativeZmqSocket, useNativeZmq, type FrameWriter, type ZmqBackend } from "./native-zmq.js";
 
 /** Options of a ZmqPublisher. */
 export interface ZmqPublisherOptions {
@@ -19,6 +20,8 @@ export interface ZmqPublisherOptions {
   readonly origin?: string;
   /** Closes the socket when aborted. */
   readonly signal?: AbortSignal;
+  /** The ZeroMQ library (default `auto`: the native addon when built, else zeromq.js). */
+  readonly backend?: ZmqBackend;
 }
 
 /** Counters of a publisher. */
@@ -45,7 +48,7 @@ export class ZmqPublisher implements Publisher {
   private unlink: () => void = () => undefined;
 
   private constructor(
-    private readonly socket: PubSocket,
+    private readonly socket: FrameWriter,
     /** The address the socket is attached to (resolved port when bound to port 0). */
     readonly endpoint: string,
     private readonly opts: ZmqPublisherOptions,
@@ -53,7 +56,10 @@ export class ZmqPublisher implements Publisher {
 
   /** Creates the socket and binds (or connects) it. */
   static async open(opts: ZmqPublisherOptions): Promise<ZmqPublisher> {
-    const socket = new PubSocket({ linger: 0, sendHighWaterMark: opts.sendHighWaterMark ?? 1000 });
+    const sockOpts = { linger: 0, sendHighWaterMark: opts.sendHighWaterMark ?? 1000 };
+    const socket: FrameWriter = useNativeZmq(opts.backend)
+      ? new NativeZmqSocket("pub", sockOpts)
+      : new PubSocket(sockOpts);
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "bind");
     const pub = new ZmqPublisher(socket, endpoint, opts);
     pub.unlink = linkAbort(opts.signal, () => pub.close());

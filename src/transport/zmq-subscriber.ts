@@ -2,6 +2,7 @@
 import { Subscriber } from "zeromq";
 import type { Logger, OverflowPolicy } from "../core/index.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
+import { NativeZmqSocket, useNativeZmq, type FrameReader, type ZmqBackend } from "./native-zmq.js";
 import { ZmqInbox } from "./zmq-inbox.js";
 import { InboxSubscription } from "./inbox-subscription.js";
 
@@ -26,6 +27,8 @@ export interface ZmqSubscriberOptions {
   readonly signal?: AbortSignal;
   /** Skip messages published with this origin node id (a bridge's own echoes). */
   readonly ignoreOrigin?: string;
+  /** The ZeroMQ library (default `auto`: the native addon when built, else zeromq.js). */
+  readonly backend?: ZmqBackend;
 }
 
 /**
@@ -40,8 +43,17 @@ export class ZmqSubscriber extends InboxSubscription {
   /** Creates the socket, subscribes to the prefix and connects (or binds). */
   static async open(opts: ZmqSubscriberOptions): Promise<ZmqSubscriber> {
     const prefix = opts.prefix ?? "";
-    const socket = new Subscriber({ linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 });
-    socket.subscribe(prefix);
+    const sockOpts = { linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 };
+    let socket: FrameReader;
+    if (useNativeZmq(opts.backend)) {
+      const native = new NativeZmqSocket("sub", sockOpts);
+      native.subscribe(prefix);
+      socket = native;
+    } else {
+      const js = new Subscriber(sockOpts);
+      js.subscribe(prefix);
+      socket = js;
+    }
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "connect");
     const inbox = new ZmqInbox(socket, {
       name: opts.name ?? `zmq-sub:${prefix || "*"}`,
