@@ -23,6 +23,15 @@
 
 #include "hutch_native.h"
 
+/* `call` again while a signal interrupted it (EINTR: Node's CPU profiler, a child exiting); then its result. */
+#define NO_EINTR(call)                                                                                             \
+  __extension__({                                                                                                  \
+    int rc_;                                                                                                       \
+    while ((rc_ = (call)) == -1 && zmq_errno() == EINTR) {                                                         \
+    }                                                                                                              \
+    rc_;                                                                                                           \
+  })
+
 /* Messages read per JavaScript call; more wait for the next turn of the loop (an idle handle brings it). */
 #define MAX_BATCH 256
 /* ... and up to about this many bytes (a batch ends after the message that crosses it). */
@@ -196,9 +205,7 @@ static int zevents(zsock *s) {
   int ev = 0;
   size_t len = sizeof ev;
   if (!s->open) return 0;
-  int rc;
-  while ((rc = zmq_getsockopt(s->zs, ZMQ_EVENTS, &ev, &len)) != 0 && zmq_errno() == EINTR) {
-  }
+  int rc = NO_EINTR(zmq_getsockopt(s->zs, ZMQ_EVENTS, &ev, &len));
   return rc == 0 ? ev : 0;
 }
 
@@ -264,9 +271,7 @@ static void drain(zsock *s) {
       zmq_msg_init(&m);
       /* after the first frame the rest of the message is already here: DONTWAIT never splits a message; a
          signal (EINTR: Node's profiler, a child exiting) is retried, so a message is never cut in two */
-      int rc;
-      while ((rc = zmq_msg_recv(&m, s->zs, ZMQ_DONTWAIT)) < 0 && zmq_errno() == EINTR) {
-      }
+      int rc = NO_EINTR(zmq_msg_recv(&m, s->zs, ZMQ_DONTWAIT));
       if (rc < 0) {
         int e = zmq_errno();
         zmq_msg_close(&m);
@@ -335,6 +340,19 @@ static zsock *this_sock(napi_env env, napi_callback_info info, size_t *argc, nap
   return p;
 }
 
+/* A method's one string argument into `buf`; NULL (with a RangeError thrown) when it is not one. */
+static zsock *string_arg(napi_env env, napi_callback_info info, char *buf, size_t size, size_t *len,
+                         const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  zsock *s = this_sock(env, info, &argc, argv);
+  if (!s || argc != 1 || napi_get_value_string_utf8(env, argv[0], buf, size, len) != napi_ok || *len >= size - 1) {
+    fail(env, usage);
+    return NULL;
+  }
+  return s;
+}
+
 static napi_value closed_error(napi_env env) {
   napi_throw(env, make_error(env, "HUTCH_ERR_CLOSED", "the ZeroMQ socket is closed", 0));
   return NULL;
@@ -342,17 +360,12 @@ static napi_value closed_error(napi_env env) {
 
 /* bind(endpoint) -> the endpoint bound (a port of 0 resolved). Throws with code EADDRINUSE when taken. */
 static napi_value m_bind(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   char ep[512], last[512];
   size_t len;
-  zsock *s = this_sock(env, info, &argc, argv);
-  if (!s || argc != 1 || napi_get_value_string_utf8(env, argv[0], ep, sizeof ep, &len) != napi_ok)
-    return fail(env, "bind takes an endpoint string");
+  zsock *s = string_arg(env, info, ep, sizeof ep, &len, "bind takes an endpoint string (up to 510 bytes)");
+  if (!s) return NULL;
   if (!s->open) return closed_error(env);
-  int rc;
-  while ((rc = zmq_bind(s->zs, ep)) != 0 && zmq_errno() == EINTR) { /* a signal: try again */
-  }
+  int rc = NO_EINTR(zmq_bind(s->zs, ep));
   if (rc != 0) {
     int e = zmq_errno();
     char what[600];
@@ -368,17 +381,12 @@ static napi_value m_bind(napi_env env, napi_callback_info info) {
 }
 
 static napi_value m_connect(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   char ep[512];
   size_t len;
-  zsock *s = this_sock(env, info, &argc, argv);
-  if (!s || argc != 1 || napi_get_value_string_utf8(env, argv[0], ep, sizeof ep, &len) != napi_ok)
-    return fail(env, "connect takes an endpoint string");
+  zsock *s = string_arg(env, info, ep, sizeof ep, &len, "connect takes an endpoint string (up to 510 bytes)");
+  if (!s) return NULL;
   if (!s->open) return closed_error(env);
-  int rc;
-  while ((rc = zmq_connect(s->zs, ep)) != 0 && zmq_errno() == EINTR) { /* a signal: try again */
-  }
+  int rc = NO_EINTR(zmq_connect(s->zs, ep));
   if (rc != 0) {
     char what[600];
     snprintf(what, sizeof what, "connect %s", ep);
@@ -442,9 +450,7 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
       if (len[i]) memcpy(zmq_msg_data(&m), data[i], len[i]);
     }
     int flags = ZMQ_DONTWAIT | (i + 1 < count ? ZMQ_SNDMORE : 0);
-    int rc;
-    while ((rc = zmq_msg_send(&m, s->zs, flags)) < 0 && zmq_errno() == EINTR) { /* a signal: try again */
-    }
+    int rc = NO_EINTR(zmq_msg_send(&m, s->zs, flags));
     if (rc < 0) {
       int e = zmq_errno();
       zmq_msg_close(&m);
@@ -464,18 +470,12 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
 
 /* subscribe(prefix): a SUB socket receives messages whose first frame starts with `prefix` (UTF-8). */
 static napi_value m_subscribe(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   char prefix[1024];
   size_t len;
-  zsock *s = this_sock(env, info, &argc, argv);
-  if (!s || argc != 1 || napi_get_value_string_utf8(env, argv[0], prefix, sizeof prefix, &len) != napi_ok)
-    return fail(env, "subscribe takes a prefix string");
-  if (len >= sizeof prefix - 1) return fail(env, "subscribe: prefix longer than 1022 bytes");
+  zsock *s = string_arg(env, info, prefix, sizeof prefix, &len, "subscribe takes a prefix string (up to 1022 bytes)");
+  if (!s) return NULL;
   if (!s->open) return closed_error(env);
-  int rc;
-  while ((rc = zmq_setsockopt(s->zs, ZMQ_SUBSCRIBE, prefix, len)) != 0 && zmq_errno() == EINTR) {
-  }
+  int rc = NO_EINTR(zmq_setsockopt(s->zs, ZMQ_SUBSCRIBE, prefix, len));
   if (rc != 0) return throw_zmq(env, "subscribe");
   return NULL;
 }

@@ -34,33 +34,26 @@ await build({
 // h5wasm, without libzmq3-dev the data path runs on zeromq.js (CI requires all three: see the LArPix decode tests,
 // test/storage-backends.test.ts and test/zmq-pushpull.test.ts).
 buildAddon("native", "hutch_native", "native kernels not built", "their TypeScript versions run");
-if (existsSync("/usr/include/hdf5/serial/hdf5.h") || existsSync("/usr/include/hdf5.h")) {
-  buildAddon(
-    "native-hdf5",
-    "hutch_hdf5",
-    "native HDF5 writer not built",
-    "run files are written with h5wasm",
-    [join(root, "native", "hutch_native.h")],
-  );
-} else {
-  console.warn(
-    "hutch: native HDF5 writer not built (libhdf5-dev is not installed: apt-get install libhdf5-dev); " +
-      "run files are written with h5wasm",
-  );
-}
-if (existsSync("/usr/include/zmq.h")) {
-  buildAddon(
-    "native-zmq",
-    "hutch_zmq",
-    "native ZeroMQ sockets not built",
-    "the data path runs on zeromq.js",
-    [join(root, "native", "hutch_native.h")],
-  );
-} else {
-  console.warn(
-    "hutch: native ZeroMQ sockets not built (libzmq3-dev is not installed: apt-get install libzmq3-dev); " +
-      "the data path runs on zeromq.js",
-  );
+buildLinked(["/usr/include/hdf5/serial/hdf5.h", "/usr/include/hdf5.h"], "libhdf5-dev", [
+  "native-hdf5",
+  "hutch_hdf5",
+  "native HDF5 writer not built",
+  "run files are written with h5wasm",
+]);
+buildLinked(["/usr/include/zmq.h"], "libzmq3-dev", [
+  "native-zmq",
+  "hutch_zmq",
+  "native ZeroMQ sockets not built",
+  "the data path runs on zeromq.js",
+]);
+
+/** Builds an addon that links a system library when its header (one of `headers`) is there, else says why not. */
+function buildLinked(headers, pkg, [folder, name, failed, fallback]) {
+  if (headers.some((h) => existsSync(h))) {
+    buildAddon(folder, name, failed, fallback, [join(root, "native", "hutch_native.h")]);
+  } else {
+    console.warn(`hutch: ${failed} (${pkg} is not installed: apt-get install ${pkg}); ${fallback}`);
+  }
 }
 
 /** Builds `folder`'s addon when a source there (or one of `shared`: headers of other folders) is newer. */
