@@ -79,9 +79,10 @@ const READ_AHEAD = 64;
 const SENT: Promise<void> = Promise.resolve();
 
 /**
- * A PUSH, PULL, PUB or SUB socket on the native addon. Reads come from the addon in batches (one call per readable event)
- * into a short read-ahead list that `receive()` serves; the addon stops reading while the list is full. A send
- * refused by the high-water mark waits for the socket to become writable, then goes out; one at a time.
+ * A PUSH, PULL, PUB or SUB socket on the native addon. Reads come from the addon in batches (one call per
+ * readable event) into a short read-ahead list that `receive()` serves; the addon stops reading while the list
+ * is full. A send refused by the high-water mark waits for the socket to become writable, then goes out; one at
+ * a time.
  */
 export class NativeZmqSocket implements FrameReader, FrameWriter {
   private readonly handle: ZmqHandle;
