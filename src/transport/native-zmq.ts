@@ -1,6 +1,7 @@
 // ZeroMQ sockets of the native addon (native-zmq/: the system's libzmq), with the part of zeromq.js's socket
 // interface Hutch's document sockets use (PUSH/PULL, PUB/SUB); zeromq.js stays the fallback, and serves the
-// broker's XPUB/XSUB, the control sockets and the instrument links.
+// broker's XPUB/XSUB, the control sockets and the instrument links. `documentSocket` picks the library.
+import { Publisher, Pull, Push, Subscriber } from "zeromq";
 import { ErrorCode, HutchError, loadNativeAddon } from "../core/index.js";
 
 /** A socket handle of the addon; see native-zmq/zmq_socket.c. */
@@ -44,7 +45,7 @@ export type ZmqBackend = (typeof ZMQ_BACKENDS)[number];
 export const nativeZmqVersion: string | undefined = addon?.zmqVersion();
 
 /** True when `backend` resolves to the native sockets; throws when `native` is asked for and not built. */
-export function useNativeZmq(backend: ZmqBackend = "auto"): boolean {
+function useNativeZmq(backend: ZmqBackend = "auto"): boolean {
   if (backend === "zeromq.js") return false;
   if (addon) return true;
   if (backend === "native")
@@ -93,7 +94,7 @@ export class NativeZmqSocket implements FrameReader, FrameWriter {
   private failure: Error | undefined;
   private pending: { frames: Buffer[]; resolve: () => void; reject: (e: Error) => void } | undefined;
   private endpoint: string | null = null;
-  closed = false;
+  private isClosed = false;
 
   constructor(
     type: NativeSocketType,
@@ -109,6 +110,10 @@ export class NativeZmqSocket implements FrameReader, FrameWriter {
       () => this.onWritable(),
       (err) => this.onError(err),
     );
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
   }
 
   get lastEndpoint(): string | null {
@@ -164,8 +169,8 @@ export class NativeZmqSocket implements FrameReader, FrameWriter {
 
   /** Closes the socket (queued messages are delivered for its linger); waiting calls reject. Idempotent. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     this.handle.close();
     const err = closedError("close");
     this.waiter?.reject(err);
@@ -215,4 +220,45 @@ export class NativeZmqSocket implements FrameReader, FrameWriter {
 
 function closedError(op: string): HutchError {
   return new HutchError(ErrorCode.Closed, `${op}: the ZeroMQ socket is closed`);
+}
+
+/** Options of a document socket: ZeroMQ's, the library, and a SUB socket's topic prefix. */
+export interface DocumentSocketOptions {
+  readonly backend?: ZmqBackend | undefined;
+  readonly linger: number;
+  readonly sendHighWaterMark?: number;
+  readonly receiveHighWaterMark?: number;
+  /** SUB: receive messages whose topic starts with this (default: all). */
+  readonly subscribe?: string;
+}
+
+/**
+ * A socket of Hutch's document transport on the library `backend` resolves to: the native addon's when built
+ * (`auto`), else zeromq.js's. The one place that choice is made.
+ */
+export function documentSocket(type: "push" | "pub", opts: DocumentSocketOptions): FrameWriter;
+export function documentSocket(type: "pull" | "sub", opts: DocumentSocketOptions): FrameReader;
+export function documentSocket(
+  type: NativeSocketType,
+  opts: DocumentSocketOptions,
+): FrameReader | FrameWriter {
+  const { backend, subscribe, ...sockOpts } = opts;
+  if (useNativeZmq(backend)) {
+    const native = new NativeZmqSocket(type, sockOpts);
+    if (type === "sub") native.subscribe(subscribe ?? "");
+    return native;
+  }
+  switch (type) {
+    case "push":
+      return new Push(sockOpts);
+    case "pull":
+      return new Pull(sockOpts);
+    case "pub":
+      return new Publisher(sockOpts);
+    case "sub": {
+      const js = new Subscriber(sockOpts);
+      js.subscribe(subscribe ?? "");
+      return js;
+    }
+  }
 }

@@ -1,10 +1,9 @@
 // ZeroMQ PUB writer for monitoring fan-out: encodes documents to topic-prefixed multipart messages.
-import { Publisher as PubSocket } from "zeromq";
 import { ErrorCode, HutchError, topicOf, type Document } from "../core/index.js";
 import { encodeDocument } from "../codecs/index.js";
 import type { Publisher } from "./bus.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
-import { NativeZmqSocket, useNativeZmq, type FrameWriter, type ZmqBackend } from "./native-zmq.js";
+import { documentSocket, type FrameWriter, type ZmqBackend } from "./native-zmq.js";
 
 /** Options of a ZmqPublisher. */
 export interface ZmqPublisherOptions {
@@ -56,10 +55,11 @@ export class ZmqPublisher implements Publisher {
 
   /** Creates the socket and binds (or connects) it. */
   static async open(opts: ZmqPublisherOptions): Promise<ZmqPublisher> {
-    const sockOpts = { linger: 0, sendHighWaterMark: opts.sendHighWaterMark ?? 1000 };
-    const socket: FrameWriter = useNativeZmq(opts.backend)
-      ? new NativeZmqSocket("pub", sockOpts)
-      : new PubSocket(sockOpts);
+    const socket = documentSocket("pub", {
+      backend: opts.backend,
+      linger: 0,
+      sendHighWaterMark: opts.sendHighWaterMark ?? 1000,
+    });
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "bind");
     const pub = new ZmqPublisher(socket, endpoint, opts);
     pub.unlink = linkAbort(opts.signal, () => pub.close());

@@ -1,8 +1,7 @@
 // ZeroMQ PULL reader for data that must not drop: a `block` queue whose fullness stops the socket reads.
-import { Pull } from "zeromq";
 import type { Logger } from "../core/index.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
-import { NativeZmqSocket, useNativeZmq, type FrameReader, type ZmqBackend } from "./native-zmq.js";
+import { documentSocket, type ZmqBackend } from "./native-zmq.js";
 import { ZmqInbox } from "./zmq-inbox.js";
 import { InboxSubscription } from "./inbox-subscription.js";
 
@@ -37,10 +36,11 @@ export interface ZmqPullReceiverOptions {
 export class ZmqPullReceiver extends InboxSubscription {
   /** Creates the socket and binds (or connects) it. */
   static async open(opts: ZmqPullReceiverOptions): Promise<ZmqPullReceiver> {
-    const sockOpts = { linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 };
-    const socket: FrameReader = useNativeZmq(opts.backend)
-      ? new NativeZmqSocket("pull", sockOpts)
-      : new Pull(sockOpts);
+    const socket = documentSocket("pull", {
+      backend: opts.backend,
+      linger: 0,
+      receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+    });
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "bind");
     const inbox = new ZmqInbox(socket, {
       name: opts.name ?? `zmq-pull:${endpoint}`,

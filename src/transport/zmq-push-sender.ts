@@ -1,10 +1,9 @@
 // ZeroMQ PUSH writer for data that must not drop: `send()` waits on ZeroMQ's back-pressure, in order.
-import { Push } from "zeromq";
 import { ErrorCode, HutchError, topicOf, type Document } from "../core/index.js";
 import { encodeDocument } from "../codecs/index.js";
 import type { Publisher } from "./bus.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
-import { NativeZmqSocket, useNativeZmq, type FrameWriter, type ZmqBackend } from "./native-zmq.js";
+import { documentSocket, type FrameWriter, type ZmqBackend } from "./native-zmq.js";
 import type { PublisherStats } from "./zmq-publisher.js";
 
 const NO_OPTS = {};
@@ -51,10 +50,11 @@ export class ZmqPushSender implements Publisher {
 
   /** Creates the socket and connects (or binds) it. */
   static async open(opts: ZmqPushSenderOptions): Promise<ZmqPushSender> {
-    const sockOpts = { linger: opts.lingerMs ?? 2000, sendHighWaterMark: opts.sendHighWaterMark ?? 1000 };
-    const socket: FrameWriter = useNativeZmq(opts.backend)
-      ? new NativeZmqSocket("push", sockOpts)
-      : new Push(sockOpts);
+    const socket = documentSocket("push", {
+      backend: opts.backend,
+      linger: opts.lingerMs ?? 2000,
+      sendHighWaterMark: opts.sendHighWaterMark ?? 1000,
+    });
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "connect");
     const sender = new ZmqPushSender(socket, endpoint, opts);
     sender.unlink = linkAbort(opts.signal, () => sender.close());

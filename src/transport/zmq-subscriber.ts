@@ -1,8 +1,7 @@
 // ZeroMQ SUB reader for monitoring: prefix subscription into a bounded (by default drop-oldest) queue.
-import { Subscriber } from "zeromq";
 import type { Logger, OverflowPolicy } from "../core/index.js";
 import { attachSocket, linkAbort, type AttachMode } from "./zmq-endpoint.js";
-import { NativeZmqSocket, useNativeZmq, type FrameReader, type ZmqBackend } from "./native-zmq.js";
+import { documentSocket, type ZmqBackend } from "./native-zmq.js";
 import { ZmqInbox } from "./zmq-inbox.js";
 import { InboxSubscription } from "./inbox-subscription.js";
 
@@ -43,17 +42,12 @@ export class ZmqSubscriber extends InboxSubscription {
   /** Creates the socket, subscribes to the prefix and connects (or binds). */
   static async open(opts: ZmqSubscriberOptions): Promise<ZmqSubscriber> {
     const prefix = opts.prefix ?? "";
-    const sockOpts = { linger: 0, receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000 };
-    let socket: FrameReader;
-    if (useNativeZmq(opts.backend)) {
-      const native = new NativeZmqSocket("sub", sockOpts);
-      native.subscribe(prefix);
-      socket = native;
-    } else {
-      const js = new Subscriber(sockOpts);
-      js.subscribe(prefix);
-      socket = js;
-    }
+    const socket = documentSocket("sub", {
+      backend: opts.backend,
+      linger: 0,
+      receiveHighWaterMark: opts.receiveHighWaterMark ?? 1000,
+      subscribe: prefix,
+    });
     const endpoint = await attachSocket(socket, opts.address, opts.mode ?? "connect");
     const inbox = new ZmqInbox(socket, {
       name: opts.name ?? `zmq-sub:${prefix || "*"}`,
